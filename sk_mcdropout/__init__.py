@@ -1,0 +1,9 @@
+"""Monte Carlo dropout as a first-class scikit-learn citizen."""
+
+# _network first: it imports TensorFlow with its start-up notices silenced.
+from . import _network  # noqa: F401, I001
+from ._classifier import MCDropoutClassifier
+
+__version__ = "0.1.0"
+
+__all__ = ["MCDropoutClassifier", "__version__"]

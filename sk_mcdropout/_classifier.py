@@ -1,0 +1,565 @@
+"""MCDropoutClassifier: the scikit-learn and scikeras glue.
+
+No TensorFlow here: everything that touches the network goes through
+``_network``.
+"""
+
+import functools
+import inspect
+import numbers
+
+import numpy as np
+from scikeras.wrappers import KerasClassifier
+from sklearn.base import BaseEstimator
+from sklearn.metrics import accuracy_score
+from sklearn.utils import ClassifierTags
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    check_is_fitted,
+    check_random_state,
+    check_scalar,
+    column_or_1d,
+    validate_data,
+)
+
+from . import _network
+
+_SEED_MAX = 2**31 - 1
+
+
+def _mix(*ints):
+    """A seed in [0, 2**31) derived from integers, stable across processes."""
+    return int(np.random.SeedSequence([int(i) for i in ints]).generate_state(1)[0]) % (
+        _SEED_MAX
+    )
+
+
+class MCDropoutClassifier(KerasClassifier):
+    """Monte Carlo dropout classifier: a Keras dropout network that knows when it
+    is unsure.
+
+    The network is trained with dropout as usual. At prediction time dropout is
+    kept on, ``n_samples`` stochastic forward passes are made, and their mean is
+    the predicted probability; their standard deviation is the uncertainty
+    (Gal & Ghahramani, 2016). Only the ``Dropout`` layers are stochastic:
+    BatchNormalization and every other layer stay in inference mode.
+
+    Pass ``k`` uses one dropout mask per layer, drawn from a seed fixed at fit
+    time and shared by all rows. Every row therefore sees ``n_samples``
+    independent masks, while ``predict_proba`` is a deterministic function of
+    each row: the same on every call, for any row order, subset or chunk size,
+    and after pickling.
+
+    Built on scikeras' ``KerasClassifier``: ``model__``, ``optimizer__``,
+    ``fit__`` and ``compile__`` routed parameters, ``callbacks``,
+    ``class_weight``, ``sample_weight``, ``warm_start`` and ``partial_fit``
+    work as there.
+
+    Parameters
+    ----------
+    model : None, callable or keras.Model, default=None
+        The network. None builds an MLP from ``hidden_layer_sizes`` and
+        ``activation`` with a ``Dropout`` layer after each hidden layer and a
+        softmax output. A callable is a scikeras build function returning a
+        Sequential or functional ``keras.Model`` (compiled or not) that uses
+        ``keras.layers.Dropout``; if it has a parameter named ``p``, it
+        receives this estimator's ``p``. A network without Dropout layers is
+        refused. Its output must be probabilities (softmax, or a single
+        sigmoid unit for binary targets).
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Units of each hidden layer of the built-in MLP.
+    activation : str, default="relu"
+        Activation of the hidden layers of the built-in MLP.
+    p : float in [0, 1) or None, default=0.2
+        Dropout rate, set on every ``Dropout`` layer of the network, the
+        built-in MLP's or a user's, when it is built. None keeps the rates the
+        user's network was built with (not allowed with ``model=None``).
+        Grid-searchable: ``GridSearchCV(clf, {"p": [0.1, 0.3]})``.
+    n_samples : int, default=100
+        Number of stochastic forward passes at prediction time (not a number of
+        rows). A prediction-time parameter: ``set_params(n_samples=k)`` on a
+        fitted estimator takes effect without refitting.
+    epochs : int, default=50
+        Number of training epochs.
+    batch_size : int or None, default=None
+        Training batch size; None is Keras' default of 32.
+    optimizer : str, keras optimizer class or instance, default="adam"
+        Optimizer, routed by scikeras (``optimizer__beta_1=...``).
+    learning_rate : float or None, default=0.001
+        Learning rate of an optimizer given as a string or class. Ignored when
+        ``optimizer__learning_rate`` is set or ``optimizer`` is an instance.
+    loss : str or keras loss, default="sparse_categorical_crossentropy"
+        Training loss.
+    max_chunk_memory : float, default=256
+        Memory budget, in MiB, of one compiled call at prediction time. Rows
+        are processed in chunks so that ``n_samples`` x chunk rows x the widest
+        layer stays inside it; memory use is bounded whatever the number of
+        rows. Changes speed only, never results.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, training dropout and the
+        prediction masks. An int gives the same fitted model and predictions on
+        every fit. Global random state (Python, NumPy, TensorFlow) is left as it
+        was found.
+    verbose : int, default=0
+        0 is silent. 1 shows Keras' training progress and a progress bar over
+        rows during long predictions.
+    warm_start : bool, default=False
+        Continue training the current network on the next ``fit``.
+    class_weight : dict, "balanced" or None, default=None
+        Class weights, multiplied into ``sample_weight``.
+    **kwargs
+        Any other scikeras parameter (``callbacks``, ``validation_split``,
+        ``metrics``, ``shuffle``, ``model__*``, ``fit__*``, ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X was a DataFrame with string column names.
+    model_ : keras.Model
+        The trained network.
+    history_ : dict
+        Training history, per epoch.
+    mc_seed_ : int
+        Seed of the Monte Carlo masks used at prediction time.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : A deterministic multi-layer perceptron.
+
+    References
+    ----------
+    Y. Gal and Z. Ghahramani, "Dropout as a Bayesian Approximation: Representing
+    Model Uncertainty in Deep Learning", ICML 2016.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sk_mcdropout import MCDropoutClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MCDropoutClassifier(hidden_layer_sizes=(16,), epochs=5,
+    ...                           n_samples=20, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    >>> clf.predict_uncertainty(X[:2]).shape
+    (2, 3)
+    >>> clf.predict_proba_samples(X[:2]).shape
+    (20, 2, 3)
+    """
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        p=0.2,
+        n_samples=100,
+        epochs=50,
+        batch_size=None,
+        optimizer="adam",
+        learning_rate=0.001,
+        loss="sparse_categorical_crossentropy",
+        max_chunk_memory=256,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        class_weight=None,
+        **kwargs,
+    ):
+        super().__init__(
+            model=model,
+            epochs=epochs,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            loss=loss,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            class_weight=class_weight,
+            **kwargs,
+        )
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.p = p
+        self.n_samples = n_samples
+        self.learning_rate = learning_rate
+        self.max_chunk_memory = max_chunk_memory
+
+    __repr__ = BaseEstimator.__repr__
+
+    def __sklearn_tags__(self):
+        # scikeras only defines _more_tags, which scikit-learn >= 1.7 ignores,
+        # and BaseEstimator.__sklearn_tags__ does not reach ClassifierMixin in
+        # scikeras' MRO: without this, is_classifier() is False.
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(multi_class=True, multi_label=False)
+        tags.target_tags.required = True
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "model_") and hasattr(self, "mc_seed_")
+
+    # ------------------------------------------------------------------
+    # Parameters
+    # ------------------------------------------------------------------
+
+    def _check_params(self):
+        if self.p is not None:
+            check_scalar(
+                self.p,
+                "p",
+                numbers.Real,
+                min_val=0.0,
+                max_val=1.0,
+                include_boundaries="left",
+            )
+        elif self.model is None:
+            raise ValueError(
+                "p=None keeps the dropout rates of a user's network, but the "
+                "built-in network (model=None) needs a float p in [0, 1)."
+            )
+        self._check_predict_params()
+
+    def _check_predict_params(self):
+        check_scalar(self.n_samples, "n_samples", numbers.Integral, min_val=1)
+        check_scalar(
+            self.max_chunk_memory,
+            "max_chunk_memory",
+            numbers.Real,
+            min_val=0.0,
+            include_boundaries="neither",
+        )
+
+    def _draw_seeds(self):
+        # None draws fresh OS entropy rather than from NumPy's global stream, so
+        # an unseeded fit leaves global random state untouched too.
+        if self.random_state is None:
+            base = _mix(*np.random.SeedSequence().generate_state(2))
+        elif isinstance(self.random_state, numbers.Integral):
+            base = int(self.random_state)
+        else:
+            base = int(check_random_state(self.random_state).randint(_SEED_MAX))
+        self._train_seed = _mix(base, 0)
+        self.mc_seed_ = _mix(base, 1)
+
+    # ------------------------------------------------------------------
+    # scikeras hooks
+    # ------------------------------------------------------------------
+
+    def _check_model_param(self):
+        if self.model is None:
+            return functools.partial(
+                _network.build_mlp,
+                hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+                activation=self.activation,
+                p=self.p,
+            )
+        build_fn = super()._check_model_param()
+        if (
+            self.p is not None
+            and callable(build_fn)
+            and "p" in inspect.signature(build_fn).parameters
+            and not hasattr(self, "model__p")
+        ):
+            build_fn = functools.partial(build_fn, p=self.p)
+        return build_fn
+
+    def _build_keras_model(self):
+        # Seeding is ours (see _fit): scikeras' own would switch TensorFlow op
+        # determinism on for good and turn a RandomState into seed 0.
+        self._random_state = None
+        model = super()._build_keras_model()
+        _network.check_model(model)
+        if self.p is not None:
+            _network.set_dropout_rate(model, self.p)
+        return model
+
+    def _get_compile_kwargs(self):
+        kwargs = super()._get_compile_kwargs()
+        if (
+            self.learning_rate is not None
+            and isinstance(self.optimizer, (str, type))
+            and not hasattr(self, "optimizer__learning_rate")
+        ):
+            kwargs["optimizer"].learning_rate = self.learning_rate
+        return kwargs
+
+    def _validate_data(self, X=None, y=None, reset=False):
+        if X is not None and y is not None:
+            X, y = validate_data(
+                self, X, y, reset=reset, dtype=np.float32, accept_sparse=False
+            )
+        elif X is not None:
+            X = validate_data(
+                self, X, reset=reset, dtype=np.float32, accept_sparse=False
+            )
+        elif y is not None:
+            y = column_or_1d(y, warn=True)
+        if y is not None:
+            check_classification_targets(y)
+            target_type = type_of_target(y)
+            if target_type not in ("binary", "multiclass"):
+                raise ValueError(
+                    f"{type(self).__name__} supports binary and multiclass "
+                    f"targets, got a {target_type!r} target."
+                )
+            known = getattr(self, "classes_", None)
+            if reset and known is None:
+                self._check_two_classes(y)
+            if reset:
+                self.target_type_ = self._type_of_target(y)
+                self.y_dtype_ = y.dtype
+                self.y_ndim_ = y.ndim
+        if X is not None and reset:
+            self.X_dtype_ = X.dtype
+            self.X_shape_ = X.shape
+        return X, y
+
+    def _check_two_classes(self, y):
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in "
+                "the data, but the data contains only one class: "
+                f"{classes[0]!r}."
+            )
+
+    def _check_model_compatibility(self, y):
+        # Runs after scikeras dropped zero-weight rows: all weight on one class
+        # is the single-class problem in disguise.
+        if len(self.classes_) >= 2 and len(np.unique(np.asarray(y))) < 2:
+            label = self.classes_[int(np.asarray(y).ravel()[0])]
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in "
+                "the data, but the rows with non-zero sample_weight contain "
+                f"only one class: {label!r}."
+            )
+        super()._check_model_compatibility(y)
+
+    def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        self._check_params()
+        if sample_weight is not None:
+            # scikeras multiplies class weights into sample_weight in place.
+            sample_weight = np.array(sample_weight, dtype=np.float64, copy=True)
+        fresh = not ((self.warm_start or warm_start) and self.initialized_)
+        if fresh or not hasattr(self, "_train_seed"):
+            self._draw_seeds()
+        # A new seed per continued run, so that warm starts and partial_fit do
+        # not replay the same shuffles and dropout masks.
+        seed = self._train_seed if fresh else _mix(self._train_seed, initial_epoch)
+        with _network.seeded(seed):
+            super()._fit(
+                X,
+                y,
+                sample_weight=sample_weight,
+                warm_start=warm_start,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                **kwargs,
+            )
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        """Build the network and train it on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Training data.
+        y : array-like of shape (n_rows,)
+            Class labels.
+        sample_weight : array-like of shape (n_rows,), default=None
+            Row weights; rows of weight zero are dropped.
+        **kwargs : dict
+            Passed to ``keras.Model.fit`` (prefer ``fit__`` parameters).
+
+        Returns
+        -------
+        self : MCDropoutClassifier
+            The fitted estimator.
+        """
+        if self.class_weight is not None and sample_weight is not None:
+            sample_weight = np.array(sample_weight, dtype=np.float64, copy=True)
+        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        """Train for one epoch, keeping the current network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Training data.
+        y : array-like of shape (n_rows,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All classes; needed on the first call if ``y`` lacks some.
+        sample_weight : array-like of shape (n_rows,), default=None
+            Row weights.
+        **kwargs : dict
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self : MCDropoutClassifier
+            The fitted estimator.
+        """
+        if self.class_weight is not None and sample_weight is not None:
+            sample_weight = np.array(sample_weight, dtype=np.float64, copy=True)
+        return super().partial_fit(
+            X, y, classes=classes, sample_weight=sample_weight, **kwargs
+        )
+
+    def initialize(self, X, y):
+        """Build the network without training it (see scikeras).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Data that fixes the input width.
+        y : array-like of shape (n_rows,)
+            Labels that fix the classes.
+
+        Returns
+        -------
+        self : MCDropoutClassifier
+            The initialised estimator.
+        """
+        self._check_params()
+        self._draw_seeds()
+        with _network.seeded(self._train_seed):
+            return super().initialize(X, y)
+
+    # ------------------------------------------------------------------
+    # Prediction
+    # ------------------------------------------------------------------
+
+    def _prepare(self, X):
+        check_is_fitted(self)
+        self._check_predict_params()
+        X, _ = self._validate_data(X)
+        return self.feature_encoder_.transform(X)
+
+    def _run(self, X, mode):
+        X = self._prepare(X)
+        return _network.get_sampler(self.model_, len(self.classes_)).run(
+            X,
+            int(self.n_samples),
+            self.mc_seed_,
+            mode=mode,
+            memory_mb=self.max_chunk_memory,
+            verbose=self.verbose,
+        )
+
+    def _moments(self, X):
+        mean, std = self._run(X, "moments").astype(np.float64)
+        # Averaging float32 passes leaves rows off 1 by ~1e-7.
+        mean /= mean.sum(axis=1, keepdims=True)
+        return mean, std
+
+    def predict_proba(self, X):
+        """Mean class probabilities over ``n_samples`` passes with dropout on.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_rows, n_classes)
+            Probabilities in the order of ``classes_``; rows sum to 1.
+        """
+        return self._moments(X)[0]
+
+    def predict_uncertainty(self, X):
+        """Standard deviation of the class probabilities across the passes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Input data.
+
+        Returns
+        -------
+        std : ndarray of shape (n_rows, n_classes)
+            Per-class standard deviation (population, ``ddof=0``) over the
+            ``n_samples`` passes.
+        """
+        return self._moments(X)[1]
+
+    def predict_proba_samples(self, X):
+        """The raw stochastic passes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Input data.
+
+        Returns
+        -------
+        samples : ndarray of shape (n_samples, n_rows, n_classes), float32
+            Class probabilities of each pass; ``samples.mean(axis=0)`` is
+            ``predict_proba(X)`` up to float32 rounding.
+        """
+        return self._run(X, "samples")
+
+    def predict_proba_deterministic(self, X):
+        """Ordinary prediction of the same network, dropout off.
+
+        This is the usual single deterministic pass (weights scaled by the keep
+        probability), the baseline that Monte Carlo averaging improves on.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_rows, n_classes)
+            Class probabilities of one pass with every layer in inference mode.
+        """
+        X = self._prepare(X)
+        return _network.deterministic_proba(self.model_, X, len(self.classes_))
+
+    def predict(self, X):
+        """Class with the highest mean probability.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Input data.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_rows,)
+            Predicted labels, from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of ``predict`` on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Input data.
+        y : array-like of shape (n_rows,)
+            True labels.
+        sample_weight : array-like of shape (n_rows,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy.
+        """
+        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)

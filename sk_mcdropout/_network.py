@@ -1,0 +1,443 @@
+"""Every line of Keras and TensorFlow in the library.
+
+The scikit-learn glue (``_classifier.py``) talks to this module only. It holds the
+default MLP, the reproducible seeding of training, and the Monte Carlo sampler
+that runs all stochastic passes of a chunk of rows in one compiled call.
+"""
+
+import contextlib
+import os
+import random
+import sys
+import weakref
+
+import numpy as np
+
+
+def _import_backend_quietly():
+    # TensorFlow prints oneDNN and CUDA-stub notices straight to the C-level
+    # stderr before its logging is configured; TF_CPP_MIN_LOG_LEVEL does not
+    # catch them. A user who sets TF_CPP_MIN_LOG_LEVEL themselves, or imported
+    # TensorFlow before us, sees exactly what they would have seen anyway.
+    if "tensorflow" in sys.modules or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        import keras
+        import tensorflow as tf
+
+        return keras, tf
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    try:
+        stderr_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        stderr_fd = None
+    if stderr_fd is None:
+        import keras
+        import tensorflow as tf
+
+        return keras, tf
+    saved = os.dup(stderr_fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, stderr_fd)
+        import keras
+        import tensorflow as tf
+
+        # Device discovery prints the CUDA notices lazily, at first use.
+        tf.config.list_logical_devices()
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, stderr_fd)
+        os.close(saved)
+        os.close(devnull)
+    return keras, tf
+
+
+keras, tf = _import_backend_quietly()
+
+from tensorflow.python.eager import context as _tf_context  # noqa: E402
+
+__all__ = [
+    "build_mlp",
+    "check_backend",
+    "dropout_layers",
+    "deterministic_proba",
+    "MCSampler",
+    "get_sampler",
+    "seeded",
+    "set_dropout_rate",
+]
+
+_SEED_MAX = 2**31 - 1
+
+
+def check_backend():
+    """Raise if Keras does not run on TensorFlow, which the sampler needs."""
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            "sk_mcdropout needs the TensorFlow Keras backend, but KERAS_BACKEND is "
+            f"{keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow."
+        )
+
+
+# --------------------------------------------------------------------------
+# Seeding
+# --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def seeded(seed):
+    """Seed Python, NumPy, Keras and TensorFlow inside the block, then restore.
+
+    Keras draws layer seeds and initialisers from Python's ``random`` and the
+    global Keras seed; ``Model.fit`` shuffles with TensorFlow ops whose seed
+    comes from TensorFlow's global seed. All four are put back on exit, so the
+    caller's random streams continue as if nothing had happened. TensorFlow's
+    kernel cache is deliberately not cleared (as ``tf.random.set_seed`` would):
+    that would restart the caller's stateful random ops. Op determinism is never
+    switched on (scikeras does, and never switches it off).
+    """
+    if seed is None:
+        yield
+        return
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    ctx = _tf_context.context()
+    saved_py = random.getstate()
+    saved_np = np.random.get_state()
+    saved_tf = (ctx._seed, getattr(ctx, "_rng", None))
+    saved_keras = (
+        global_state.get_global_attribute(rng_utils.GLOBAL_RANDOM_SEED),
+        global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR),
+    )
+    try:
+        random.seed(seed)
+        np.random.seed(seed)
+        ctx._seed = seed
+        ctx._rng = random.Random(seed)
+        global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+        global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+        yield
+    finally:
+        random.setstate(saved_py)
+        np.random.set_state(saved_np)
+        ctx._seed, ctx._rng = saved_tf
+        global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, saved_keras[0])
+        global_state.set_global_attribute(
+            seed_generator.GLOBAL_SEED_GENERATOR, saved_keras[1]
+        )
+
+
+# --------------------------------------------------------------------------
+# Networks
+# --------------------------------------------------------------------------
+
+
+def build_mlp(meta, hidden_layer_sizes=(100,), activation="relu", p=0.2):
+    """Build the default MLP: Dense -> Dropout per hidden layer, softmax output.
+
+    Uncompiled; scikeras compiles it with the estimator's optimizer and loss.
+    """
+    n_features = meta["n_features_in_"]
+    n_classes = meta["n_classes_"]
+    inputs = keras.Input(shape=(n_features,), name="x")
+    x = inputs
+    for i, units in enumerate(hidden_layer_sizes):
+        x = keras.layers.Dense(units, activation=activation, name=f"dense_{i}")(x)
+        x = keras.layers.Dropout(p, name=f"dropout_{i}")(x)
+    outputs = keras.layers.Dense(n_classes, activation="softmax", name="proba")(x)
+    return keras.Model(inputs, outputs, name="mc_dropout_mlp")
+
+
+def dropout_layers(model):
+    """All ``keras.layers.Dropout`` layers of ``model``, nested ones included."""
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+        if isinstance(layer, keras.layers.Dropout)
+    ]
+
+
+def set_dropout_rate(model, p):
+    """Set the rate of every Dropout layer of ``model`` to ``p``."""
+    for layer in dropout_layers(model):
+        layer.rate = float(p)
+
+
+def _is_graph_model(model):
+    return isinstance(model, keras.Sequential) or (
+        isinstance(model, keras.Model) and hasattr(model, "_run_through_graph")
+    )
+
+
+def check_model(model):
+    """Refuse networks that MC prediction cannot handle, with the reason."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"The network must be a keras.Model, got {type(model).__name__}."
+        )
+    if not dropout_layers(model):
+        raise ValueError(
+            "The network has no keras.layers.Dropout layer, so Monte Carlo "
+            "dropout has nothing to sample: every pass would be identical. Add "
+            "Dropout layers to the network (their rate is set by `p`)."
+        )
+    if not _is_graph_model(model):
+        raise ValueError(
+            f"The network is a subclassed keras.Model ({type(model).__name__}), "
+            "whose call graph cannot be inspected. Build it with the Sequential "
+            "or the functional API."
+        )
+
+
+def _widest(model):
+    widest = 1
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        try:
+            shape = layer.output.shape
+        except (AttributeError, ValueError):
+            continue
+        if isinstance(shape, (list, tuple)) and shape and None in shape[1:]:
+            continue
+        try:
+            widest = max(widest, int(np.prod(shape[1:])))
+        except TypeError:
+            continue
+    return widest
+
+
+# --------------------------------------------------------------------------
+# The Monte Carlo sampler
+# --------------------------------------------------------------------------
+
+
+class _Expander:
+    """Runs a functional graph with only the Dropout layers stochastic.
+
+    Tensors upstream of every Dropout layer keep shape (rows, ...): they are
+    computed once per row. The first Dropout layer a tensor meets turns it
+    into (n_passes * rows, ...), pass-major, by multiplying with one mask per
+    pass that is shared by all rows. Any layer that mixes expanded and
+    unexpanded inputs gets the unexpanded ones tiled to match.
+    """
+
+    def __init__(self, n_passes, seed):
+        self.n_passes = n_passes
+        self.seed = seed
+        self.expanded = set()
+        self.n_dropout = 0
+        self._index = {}
+
+    def run(self, model, inputs):
+        if isinstance(model, keras.Sequential) and model._functional is not None:
+            model = model._functional
+        if isinstance(model, keras.Sequential):
+            x = inputs
+            for layer in model.layers:
+                x = self.call(layer, (x,), {})
+            return x
+        return model._run_through_graph(inputs, operation_fn=self._wrap)
+
+    def _wrap(self, op):
+        def call(*args, **kwargs):
+            return self.call(op, args, kwargs)
+
+        return call
+
+    def _is_expanded(self, value):
+        return any(
+            id(t) in self.expanded for t in tf.nest.flatten(value) if tf.is_tensor(t)
+        )
+
+    def _tile(self, value):
+        def tile(t):
+            if not tf.is_tensor(t) or id(t) in self.expanded:
+                return t
+            reps = tf.concat([[self.n_passes], tf.ones([tf.rank(t) - 1], tf.int32)], 0)
+            out = tf.tile(t, reps)
+            self.expanded.add(id(out))
+            return out
+
+        return tf.nest.map_structure(tile, value)
+
+    def _mark(self, value):
+        for t in tf.nest.flatten(value):
+            if tf.is_tensor(t):
+                self.expanded.add(id(t))
+        return value
+
+    def call(self, op, args, kwargs):
+        was_expanded = self._is_expanded((args, kwargs))
+        if isinstance(op, keras.layers.Dropout):
+            out = self._dropout(op, args[0], was_expanded)
+            return self._mark(out)
+        if (
+            isinstance(op, keras.Model)
+            and _is_graph_model(op)
+            and dropout_layers(op)
+        ):
+            inputs = args[0] if len(args) == 1 else list(args)
+            return self.run(op, inputs)
+        if was_expanded:
+            args, kwargs = self._tile((args, kwargs))
+        if getattr(op, "_call_has_training_arg", False):
+            kwargs = {**kwargs, "training": False}
+        out = op(*args, **kwargs)
+        if was_expanded:
+            self._mark(out)
+        return out
+
+    def _dropout(self, layer, x, was_expanded):
+        # One index per Dropout layer instance, in the order the graph meets
+        # them, so that a layer's masks do not depend on how rows are chunked.
+        index = self._index.setdefault(id(layer), len(self._index))
+        self.n_dropout = len(self._index)
+        rate = float(layer.rate)
+        n = self.n_passes
+        per_row = tf.shape(x)[1:]
+        if layer.noise_shape is not None:
+            noise = [
+                per_row[i] if dim is None else dim
+                for i, dim in enumerate(layer.noise_shape[1:])
+            ]
+            per_row = tf.stack([tf.cast(d, tf.int32) for d in noise])
+        mask_shape = tf.concat([[n], per_row], 0)
+        seed = tf.stack([self.seed, tf.constant(index, tf.int64)])
+        uniform = tf.random.stateless_uniform(mask_shape, seed=seed, dtype=x.dtype)
+        keep = tf.cast(uniform >= rate, x.dtype) / (1.0 - rate) if rate > 0 else None
+        if not was_expanded:
+            x = tf.expand_dims(x, 0)
+        else:
+            x = tf.reshape(x, tf.concat([[n, -1], tf.shape(x)[1:]], 0))
+        if keep is not None:
+            x = x * tf.expand_dims(keep, 1)
+        else:
+            x = tf.broadcast_to(x, tf.concat([[n], tf.shape(x)[1:]], 0))
+        return tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0))
+
+
+class MCSampler:
+    """Compiled Monte Carlo forward passes of a Keras model.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A Sequential or functional network with Dropout layers.
+    n_classes : int
+        Number of classes; a single sigmoid output is widened to two columns.
+    """
+
+    def __init__(self, model, n_classes):
+        check_backend()
+        check_model(model)
+        self.model = model
+        self.n_classes = n_classes
+        self.rates = tuple(float(layer.rate) for layer in dropout_layers(model))
+        self.widest = _widest(model)
+        in_shape = tuple(model.inputs[0].shape[1:]) if model.inputs else (None,)
+        spec = [
+            tf.TensorSpec((None, *in_shape), tf.float32),
+            tf.TensorSpec((), tf.int32),
+            tf.TensorSpec((), tf.int64),
+        ]
+        self._samples = tf.function(self._passes, input_signature=spec)
+
+    def _passes(self, x, n_passes, seed):
+        expander = _Expander(n_passes, seed)
+        out = expander.run(self.model, x)
+        if isinstance(out, (list, tuple, dict)):
+            raise ValueError("MC prediction needs a network with a single output.")
+        n_dropout = len(dropout_layers(self.model))
+        if expander.n_dropout != n_dropout:
+            raise ValueError(
+                f"{n_dropout - expander.n_dropout} Dropout layer(s) of the network "
+                "sit inside a custom layer, where Monte Carlo prediction cannot "
+                "switch them on. Use keras.layers.Dropout directly in a "
+                "Sequential or functional model."
+            )
+        if id(out) not in expander.expanded:
+            out = expander._tile(out)
+        out = tf.reshape(out, [n_passes, tf.shape(x)[0], -1])
+        if self.n_classes == 2 and out.shape[-1] == 1:
+            out = tf.concat([1.0 - out, out], axis=-1)
+        return tf.cast(out, tf.float32)
+
+    def chunk_rows(self, n_passes, memory_mb):
+        # A pass-expanded activation of the widest layer costs n_passes * rows *
+        # widest * 4 bytes; about four of them are alive at once in the graph.
+        per_row = n_passes * self.widest * 4 * 4
+        return max(1, int(memory_mb * 2**20 // per_row))
+
+    def run(self, X, n_passes, seed, *, mode, memory_mb, verbose=0):
+        """Run all passes over X chunk by chunk.
+
+        mode "samples" returns (n_passes, n_rows, n_classes); mode "moments"
+        returns (2, n_rows, n_classes): the mean and the std over the passes.
+        """
+        X = np.asarray(X, dtype=np.float32)
+        n_rows = X.shape[0]
+        step = self.chunk_rows(n_passes, memory_mb)
+        axis = 1
+        n_t = tf.constant(n_passes, tf.int32)
+        seed_t = tf.constant(seed, tf.int64)
+        bar = None
+        if verbose and n_rows > step:
+            bar = keras.utils.Progbar(n_rows, unit_name="row")
+        parts = []
+        for start in range(0, n_rows, step):
+            chunk = X[start : start + step]
+            samples = self._samples(tf.constant(chunk), n_t, seed_t).numpy()
+            parts.append(samples if mode == "samples" else _moments(samples))
+            if bar is not None:
+                bar.update(min(start + step, n_rows))
+        if not parts:
+            return np.zeros((2 if mode == "moments" else n_passes, 0, self.n_classes))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=axis)
+
+
+def _moments(samples):
+    """Mean and std over axis 0, summed pass by pass in float64.
+
+    A fixed summation order makes each row's result independent of how many
+    rows share the chunk; TensorFlow's reductions vectorise differently with the
+    shape and would change the last bits.
+    """
+    total = np.zeros(samples.shape[1:], dtype=np.float64)
+    for s in samples:
+        total += s
+    mean = total / len(samples)
+    total[...] = 0.0
+    for s in samples:
+        total += np.square(s - mean)
+    return np.stack([mean, np.sqrt(total / len(samples))])
+
+
+_SAMPLERS = weakref.WeakKeyDictionary()
+
+
+def get_sampler(model, n_classes):
+    """The compiled sampler of ``model``, traced once and reused.
+
+    Cached beside the model rather than on the estimator, so prediction never
+    changes the estimator's state and pickles carry no traced graphs.
+    """
+    rates = tuple(float(layer.rate) for layer in dropout_layers(model))
+    sampler = _SAMPLERS.get(model)
+    if sampler is None or sampler.rates != rates or sampler.n_classes != n_classes:
+        sampler = MCSampler(model, n_classes)
+        _SAMPLERS[model] = sampler
+    return sampler
+
+
+def deterministic_proba(model, X, n_classes, batch_size=8192):
+    """The ordinary prediction: every layer, Dropout included, in inference mode."""
+    X = np.asarray(X, dtype=np.float32)
+    parts = [
+        np.asarray(model(X[i : i + batch_size], training=False))
+        for i in range(0, max(len(X), 1), batch_size)
+    ]
+    out = np.concatenate(parts, axis=0).astype(np.float64)
+    if n_classes == 2 and out.shape[-1] == 1:
+        out = np.hstack([1.0 - out, out])
+    return out
