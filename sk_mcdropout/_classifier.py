@@ -13,7 +13,7 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score
 from sklearn.utils import ClassifierTags
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_is_fitted,
     check_random_state,
@@ -305,12 +305,6 @@ class MCDropoutClassifier(KerasClassifier):
             y = column_or_1d(y, warn=True)
         if y is not None:
             check_classification_targets(y)
-            target_type = type_of_target(y)
-            if target_type not in ("binary", "multiclass"):
-                raise ValueError(
-                    f"{type(self).__name__} supports binary and multiclass "
-                    f"targets, got a {target_type!r} target."
-                )
             known = getattr(self, "classes_", None)
             if reset and known is None:
                 self._check_two_classes(y)
@@ -329,18 +323,19 @@ class MCDropoutClassifier(KerasClassifier):
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in "
                 "the data, but the data contains only one class: "
-                f"{classes[0]!r}."
+                f"{classes[0]}."
             )
 
     def _check_model_compatibility(self, y):
         # Runs after scikeras dropped zero-weight rows: all weight on one class
         # is the single-class problem in disguise.
-        if len(self.classes_) >= 2 and len(np.unique(np.asarray(y))) < 2:
-            label = self.classes_[int(np.asarray(y).ravel()[0])]
+        classes = self.target_encoder_.classes_
+        if len(classes) >= 2 and len(np.unique(np.asarray(y))) < 2:
+            label = classes[int(np.asarray(y).ravel()[0])]
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in "
                 "the data, but the rows with non-zero sample_weight contain "
-                f"only one class: {label!r}."
+                f"only one class: {label}."
             )
         super()._check_model_compatibility(y)
 
@@ -387,7 +382,13 @@ class MCDropoutClassifier(KerasClassifier):
         """
         if self.class_weight is not None and sample_weight is not None:
             sample_weight = np.array(sample_weight, dtype=np.float64, copy=True)
-        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        # scikeras resets classes_ to None on every fit and only restores it
+        # when it rebuilds the network, so a warm start would lose it.
+        classes = getattr(self, "classes_", None) if self.warm_start else None
+        super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        if self.classes_ is None:
+            self.classes_ = classes
+        return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train for one epoch, keeping the current network.

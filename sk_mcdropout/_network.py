@@ -105,7 +105,7 @@ def seeded(seed):
 
     ctx = _tf_context.context()
     saved_py = random.getstate()
-    saved_np = np.random.get_state()
+    saved_np = np.random.get_state()  # noqa: NPY002 (the global stream is the point)
     saved_tf = (ctx._seed, getattr(ctx, "_rng", None))
     saved_keras = (
         global_state.get_global_attribute(rng_utils.GLOBAL_RANDOM_SEED),
@@ -113,7 +113,7 @@ def seeded(seed):
     )
     try:
         random.seed(seed)
-        np.random.seed(seed)
+        np.random.seed(seed)  # noqa: NPY002 (the global stream is the point)
         ctx._seed = seed
         ctx._rng = random.Random(seed)
         global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
@@ -121,7 +121,7 @@ def seeded(seed):
         yield
     finally:
         random.setstate(saved_py)
-        np.random.set_state(saved_np)
+        np.random.set_state(saved_np)  # noqa: NPY002 (the global stream is the point)
         ctx._seed, ctx._rng = saved_tf
         global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, saved_keras[0])
         global_state.set_global_attribute(
@@ -272,11 +272,7 @@ class _Expander:
         if isinstance(op, keras.layers.Dropout):
             out = self._dropout(op, args[0], was_expanded)
             return self._mark(out)
-        if (
-            isinstance(op, keras.Model)
-            and _is_graph_model(op)
-            and dropout_layers(op)
-        ):
+        if isinstance(op, keras.Model) and _is_graph_model(op) and dropout_layers(op):
             inputs = args[0] if len(args) == 1 else list(args)
             return self.run(op, inputs)
         if was_expanded:
@@ -358,8 +354,11 @@ class MCSampler:
             )
         if id(out) not in expander.expanded:
             out = expander._tile(out)
-        out = tf.reshape(out, [n_passes, tf.shape(x)[0], -1])
-        if self.n_classes == 2 and out.shape[-1] == 1:
+        n_out = out.shape[-1]
+        out = tf.reshape(
+            out, [n_passes, tf.shape(x)[0], -1 if n_out is None else n_out]
+        )
+        if self.n_classes == 2 and n_out == 1:
             out = tf.concat([1.0 - out, out], axis=-1)
         return tf.cast(out, tf.float32)
 
@@ -440,4 +439,4 @@ def deterministic_proba(model, X, n_classes, batch_size=8192):
     out = np.concatenate(parts, axis=0).astype(np.float64)
     if n_classes == 2 and out.shape[-1] == 1:
         out = np.hstack([1.0 - out, out])
-    return out
+    return out / out.sum(axis=1, keepdims=True)

@@ -1,0 +1,39 @@
+"""Shared data and fitted estimators: each network is trained once per session."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.preprocessing import StandardScaler
+
+from sk_mcdropout import MCDropoutClassifier
+
+TINY = dict(hidden_layer_sizes=(16,), epochs=10, learning_rate=0.01, n_samples=20)
+
+
+def tiny(**params):
+    """A small, fast, seeded classifier; keyword arguments override."""
+    return MCDropoutClassifier(**{**TINY, "random_state": 0, **params})
+
+
+@pytest.fixture(scope="session")
+def binary_data():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X).astype(np.float32), y
+
+
+@pytest.fixture(scope="session")
+def multiclass_data():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="session")
+def binary_clf(binary_data):
+    X, y = binary_data
+    return tiny().fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def multiclass_clf(multiclass_data):
+    X, y = multiclass_data
+    return tiny(hidden_layer_sizes=(16, 16), epochs=30).fit(X, y)

@@ -1,0 +1,27 @@
+"""The README's commands are the ones CI runs, and its quickstart runs."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bash_blocks():
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+
+
+def test_readme_starts_with_demo_and_test_commands():
+    demo, tests = (block.strip() for block in _bash_blocks()[:2])
+    assert demo.endswith("pip install . && python -m sk_mcdropout")
+    assert tests.endswith('pip install ".[test]" && python -m pytest')
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = ROOT / ".ci" / "run"
+    if not ci.exists():
+        pytest.skip("not a source checkout")
+    command = _bash_blocks()[1].strip().split(" && ", 2)[2]
+    assert command in ci.read_text()
