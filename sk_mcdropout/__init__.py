@@ -2,8 +2,18 @@
 
 # _network first: it imports TensorFlow with its start-up notices silenced.
 from . import _network  # noqa: F401, I001
+from . import metrics, uncertainty
 from ._classifier import MCDropoutClassifier
+from ._plotting import RejectionCurveDisplay
+from ._reject import RejectOptionClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["MCDropoutClassifier", "__version__"]
+__all__ = [
+    "MCDropoutClassifier",
+    "RejectOptionClassifier",
+    "RejectionCurveDisplay",
+    "metrics",
+    "uncertainty",
+    "__version__",
+]

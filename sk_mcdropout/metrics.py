@@ -65,7 +65,9 @@ def _check_sample_weight(sample_weight, n_rows):
     if np.any(sample_weight < 0):
         raise ValueError("sample_weight must be non-negative.")
     if sample_weight.sum() <= 0:
-        raise ValueError("sample_weight must have a positive sum.")
+        raise ValueError(
+            "All sample weights are zero; sample_weight must have a positive sum."
+        )
     return sample_weight
 
 
@@ -102,13 +104,13 @@ def _curve(errors, uncertainty, sample_weight):
     ends = np.r_[np.flatnonzero(np.diff(uncertainty)), uncertainty.size - 1]
     accepted = np.cumsum(weights)[ends]
     wrong = np.cumsum(weighted_errors)[ends]
+    # A group of zero-weight rows accepts nothing: it is no point of the
+    # curve, so zero weights are the same as removing the rows.
+    keep = np.diff(accepted, prepend=0.0) > 0
+    accepted, wrong, ends = accepted[keep], wrong[keep], ends[keep]
     coverage = accepted / accepted[-1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # A leading group of zero-weight rows has no defined risk; it is
-        # dropped below because its coverage is 0.
-        risk = wrong / accepted
-    keep = accepted > 0
-    return coverage[keep], risk[keep], uncertainty[ends][keep]
+    risk = wrong / accepted
+    return coverage, risk, uncertainty[ends]
 
 
 def risk_coverage_curve(y_true, y_pred, uncertainty, *, sample_weight=None):
@@ -143,7 +145,8 @@ def risk_coverage_curve(y_true, y_pred, uncertainty, *, sample_weight=None):
         Error rate among the accepted rows at each coverage.
 
     thresholds : ndarray of shape (n_thresholds,)
-        Increasing distinct uncertainty values: ``coverage[i]`` and
+        Increasing distinct uncertainty values (of rows with positive weight;
+        zero-weight rows are as if removed): ``coverage[i]`` and
         ``selective_risk[i]`` are those of the rule "accept the rows whose
         uncertainty is at most ``thresholds[i]``".
 
@@ -222,6 +225,11 @@ def aurc(y_true, y_pred, uncertainty, *, sample_weight=None):
     coverage, risk, _ = risk_coverage_curve(
         y_true, y_pred, uncertainty, sample_weight=sample_weight
     )
+    return _area(coverage, risk)
+
+
+def _area(coverage, risk):
+    """Step integral of a risk-coverage curve (risk held from the left)."""
     return float(np.sum(risk * np.diff(coverage, prepend=0.0)))
 
 

@@ -1,0 +1,268 @@
+"""Risk-coverage plots. matplotlib is imported only when something is drawn."""
+
+import numpy as np
+
+from ._reject import _check_measure, _proba_and_uncertainty
+from .metrics import _area, risk_coverage_curve
+
+
+def _import_pyplot(caller):
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            f"{caller} requires matplotlib. Install it with "
+            "`pip install matplotlib` or `pip install sk-mcdropout[plot]`."
+        ) from exc
+    return plt
+
+
+class RejectionCurveDisplay:
+    """Risk-coverage curve of a selective classifier.
+
+    Shows how the error rate among the accepted rows (selective risk) grows
+    as more rows are accepted (coverage), the rows being accepted by
+    increasing uncertainty. Lower curves are better; the legend gives the area
+    under each curve (AURC, see :func:`sk_mcdropout.metrics.aurc`). The curve
+    is drawn as a step function, the way the AURC integrates it, starting
+    from coverage 0 at the risk of its first point.
+
+    Create it with :meth:`from_estimator` or :meth:`from_predictions`. To
+    compare uncertainty measures or models on one axes, pass the axes of the
+    first display to the next: ``ax=display.ax_``.
+
+    Parameters
+    ----------
+    coverage : ndarray of shape (n_thresholds,)
+        Increasing coverages, as returned by
+        :func:`~sk_mcdropout.metrics.risk_coverage_curve`.
+
+    selective_risk : ndarray of shape (n_thresholds,)
+        Selective risk at each coverage.
+
+    aurc : float, default=None
+        Area under the curve, shown in the legend if not None.
+
+    name : str, default=None
+        Name of the curve in the legend.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The curve.
+
+    ax_ : matplotlib Axes
+        Axes with the curve.
+
+    figure_ : matplotlib Figure
+        Figure containing the curve.
+
+    See Also
+    --------
+    sk_mcdropout.metrics.risk_coverage_curve : The values plotted.
+    sklearn.calibration.CalibrationDisplay : The display this one imitates.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sk_mcdropout import RejectionCurveDisplay
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> clf = make_pipeline(StandardScaler(), LogisticRegression())
+    >>> clf = clf.fit(X_train, y_train)
+    >>> disp = RejectionCurveDisplay.from_estimator(clf, X_test, y_test)
+    >>> disp.line_.get_label()
+    'max_probability (AURC = 0.00384)'
+    """
+
+    def __init__(self, coverage, selective_risk, *, aurc=None, name=None):
+        self.coverage = coverage
+        self.selective_risk = selective_risk
+        self.aurc = aurc
+        self.name = name
+
+    def plot(self, *, ax=None, name=None, **kwargs):
+        """Plot the curve.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to plot on, e.g. the ``ax_`` of another display to overlay
+            curves. If None, a new figure and axes are created.
+
+        name : str, default=None
+            Name of the curve in the legend; if None, ``self.name``.
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : RejectionCurveDisplay
+            This display, with ``line_``, ``ax_`` and ``figure_`` set.
+        """
+        plt = _import_pyplot(f"{type(self).__name__}.plot")
+        if ax is None:
+            _, ax = plt.subplots()
+        name = self.name if name is None else name
+
+        parts = [] if name is None else [name]
+        if self.aurc is not None:
+            parts.append(f"(AURC = {self.aurc:.3g})")
+        line_kwargs = {"drawstyle": "steps-pre"}
+        if parts:
+            line_kwargs["label"] = " ".join(parts)
+        line_kwargs.update(kwargs)
+        # Drawn as the AURC integrates it: the risk of a point holds over the
+        # coverage interval that ends at it, the first one from 0 (which
+        # shows a large tied group at the start as the flat line it is).
+        coverage = np.r_[0.0, self.coverage]
+        risk = np.r_[self.selective_risk[0], self.selective_risk]
+        (self.line_,) = ax.plot(coverage, risk, **line_kwargs)
+        ax.set(
+            xlabel="Coverage (fraction of rows accepted)",
+            ylabel="Selective risk (error rate among accepted)",
+            xlim=(0, 1.01),
+        )
+        if "label" in line_kwargs:
+            ax.legend(loc="upper left")
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true,
+        y_pred,
+        uncertainty,
+        *,
+        sample_weight=None,
+        name=None,
+        ax=None,
+        **kwargs,
+    ):
+        """Plot the risk-coverage curve from labels and uncertainties.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_rows,)
+            True labels.
+
+        y_pred : array-like of shape (n_rows,)
+            Predicted labels.
+
+        uncertainty : array-like of shape (n_rows,)
+            Uncertainty of each prediction; higher means less sure, e.g. one
+            of the functions of :mod:`sk_mcdropout.uncertainty`.
+
+        sample_weight : array-like of shape (n_rows,), default=None
+            Row weights.
+
+        name : str, default=None
+            Name of the curve in the legend.
+
+        ax : matplotlib Axes, default=None
+            Axes to plot on; if None, a new figure and axes are created.
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : RejectionCurveDisplay
+            The display with the curve drawn.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from sk_mcdropout import RejectionCurveDisplay
+        >>> y_true = [0, 1, 1, 0]
+        >>> disp = RejectionCurveDisplay.from_predictions(
+        ...     y_true, [0, 1, 0, 1], [0.1, 0.2, 0.3, 0.4], name="entropy")
+        >>> disp = RejectionCurveDisplay.from_predictions(
+        ...     y_true, [0, 1, 0, 1], [0.4, 0.3, 0.2, 0.1], name="reversed",
+        ...     ax=disp.ax_)
+        >>> [text.get_text() for text in disp.ax_.get_legend().get_texts()]
+        ['entropy (AURC = 0.208)', 'reversed (AURC = 0.792)']
+        """
+        _import_pyplot(f"{cls.__name__}.from_predictions")
+        coverage, risk, _ = risk_coverage_curve(
+            y_true, y_pred, uncertainty, sample_weight=sample_weight
+        )
+        display = cls(coverage, risk, aurc=_area(coverage, risk), name=name)
+        return display.plot(ax=ax, **kwargs)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        measure="max_probability",
+        sample_weight=None,
+        name=None,
+        ax=None,
+        **kwargs,
+    ):
+        """Plot the risk-coverage curve of a fitted classifier on data.
+
+        The predicted labels are the argmax of the probabilities the measure
+        is computed from (for MC measures, the mean of the same passes).
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            Fitted classifier with ``predict_proba``; MC measures also need
+            ``predict_proba_samples`` (an :class:`MCDropoutClassifier` or a
+            Pipeline ending with one).
+
+        X : array-like of shape (n_rows, n_features)
+            Input data.
+
+        y : array-like of shape (n_rows,)
+            True labels.
+
+        measure : str, default="max_probability"
+            Uncertainty measure, one of ``"max_probability"``,
+            ``"predictive_entropy"``, ``"mutual_information"``,
+            ``"variation_ratio"``, ``"predicted_class_std"``.
+
+        sample_weight : array-like of shape (n_rows,), default=None
+            Row weights.
+
+        name : str, default=None
+            Name of the curve in the legend; if None, the measure's name.
+
+        ax : matplotlib Axes, default=None
+            Axes to plot on; if None, a new figure and axes are created.
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : RejectionCurveDisplay
+            The display with the curve drawn.
+        """
+        _import_pyplot(f"{cls.__name__}.from_estimator")
+        _check_measure(measure)
+        proba, uncertainty = _proba_and_uncertainty(estimator, X, measure)
+        y_pred = np.asarray(estimator.classes_)[proba.argmax(axis=1)]
+        return cls.from_predictions(
+            y,
+            y_pred,
+            uncertainty,
+            sample_weight=sample_weight,
+            name=measure if name is None else name,
+            ax=ax,
+            **kwargs,
+        )

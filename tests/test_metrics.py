@@ -1,0 +1,214 @@
+"""Selective-classification metrics against brute force and scikit-learn."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import accuracy_score
+
+from sk_mcdropout.metrics import (
+    accuracy_rejection_curve,
+    aurc,
+    coverage_at_risk,
+    expected_calibration_error,
+    risk_coverage_curve,
+    selective_risk_at_coverage,
+)
+
+
+@pytest.fixture
+def random_predictions():
+    rng = np.random.default_rng(0)
+    n = 200
+    y_true = rng.integers(0, 3, n)
+    y_pred = np.where(rng.random(n) < 0.7, y_true, rng.integers(0, 3, n))
+    # Rounded so that there are many ties.
+    uncertainty = np.round(rng.random(n) + 0.3 * (y_true != y_pred), 1)
+    return y_true, y_pred, uncertainty
+
+
+def test_risk_coverage_curve_hand_example():
+    y_true = np.array([0, 1, 1, 0, 1, 0])
+    y_pred = np.array([0, 1, 0, 0, 0, 1])
+    uncertainty = np.array([0.1, 0.2, 0.2, 0.5, 0.7, 0.7])
+    coverage, risk, thresholds = risk_coverage_curve(y_true, y_pred, uncertainty)
+    assert_allclose(coverage, [1 / 6, 3 / 6, 4 / 6, 1])
+    assert_allclose(risk, [0, 1 / 3, 1 / 4, 3 / 6])
+    assert_allclose(thresholds, [0.1, 0.2, 0.5, 0.7])
+
+
+def test_curve_without_ties_is_brute_force(random_predictions):
+    y_true, y_pred, _ = random_predictions
+    uncertainty = np.random.default_rng(1).random(y_true.size)
+    coverage, risk, _ = risk_coverage_curve(y_true, y_pred, uncertainty)
+    errors = (y_true != y_pred)[np.argsort(uncertainty)]
+    k = np.arange(1, y_true.size + 1)
+    assert_allclose(coverage, k / y_true.size)
+    assert_allclose(risk, np.cumsum(errors) / k)
+    # Geifman et al.'s AURC: the mean selective risk over coverages k / n.
+    assert_allclose(aurc(y_true, y_pred, uncertainty), np.mean(np.cumsum(errors) / k))
+
+
+def test_ties_do_not_depend_on_row_order(random_predictions):
+    y_true, y_pred, uncertainty = random_predictions
+    reference = risk_coverage_curve(y_true, y_pred, uncertainty)
+    assert np.unique(uncertainty).size == reference[0].size  # ties were grouped
+    for seed in range(3):
+        rows = np.random.default_rng(seed).permutation(y_true.size)
+        shuffled = risk_coverage_curve(y_true[rows], y_pred[rows], uncertainty[rows])
+        for a, b in zip(reference, shuffled, strict=True):
+            assert_array_equal(a, b)
+        assert aurc(y_true[rows], y_pred[rows], uncertainty[rows]) == aurc(
+            y_true, y_pred, uncertainty
+        )
+
+
+def test_tied_group_shares_its_end_risk():
+    # One tied group: AURC is simply the overall error rate.
+    y_true = [0, 0, 1, 1]
+    y_pred = [0, 1, 1, 0]
+    assert aurc(y_true, y_pred, [0.3] * 4) == 0.5
+    assert selective_risk_at_coverage(y_true, y_pred, [0.3] * 4, 0.25) == 0.5
+
+
+def test_aurc_extremes():
+    y = np.array([0, 1, 0, 1])
+    assert aurc(y, y, [0.4, 0.3, 0.2, 0.1]) == 0.0
+    assert aurc(y, 1 - y, [0.4, 0.3, 0.2, 0.1]) == 1.0
+    # One error ranked last vs first: closed forms (1/4)(1/4) and mean(1, 1/2,...)
+    y_pred = np.array([0, 1, 0, 0])
+    assert_allclose(aurc(y, y_pred, [0.1, 0.2, 0.3, 0.4]), 1 / 16)
+    assert_allclose(
+        aurc(y, y_pred, [0.4, 0.3, 0.2, 0.1]), (1 + 1 / 2 + 1 / 3 + 1 / 4) / 4
+    )
+
+
+def test_integer_weights_equal_repeated_rows(random_predictions):
+    y_true, y_pred, uncertainty = random_predictions
+    weights = np.random.default_rng(3).integers(0, 4, y_true.size)
+    repeated = [np.repeat(a, weights) for a in (y_true, y_pred, uncertainty)]
+    weighted = risk_coverage_curve(y_true, y_pred, uncertainty, sample_weight=weights)
+    for a, b in zip(weighted, risk_coverage_curve(*repeated), strict=True):
+        assert_allclose(a, b)
+    assert_allclose(
+        aurc(y_true, y_pred, uncertainty, sample_weight=weights), aurc(*repeated)
+    )
+    assert_allclose(
+        expected_calibration_error(
+            [0, 1, 1], [[0.7, 0.3], [0.2, 0.8], [0.6, 0.4]], sample_weight=[2, 0, 1]
+        ),
+        expected_calibration_error([0, 0, 1], [[0.7, 0.3], [0.7, 0.3], [0.6, 0.4]]),
+    )
+
+
+def test_selective_risk_at_coverage_matches_accuracy_score(random_predictions):
+    y_true, y_pred, _ = random_predictions
+    uncertainty = np.random.default_rng(4).random(y_true.size)  # no ties
+    order = np.argsort(uncertainty)
+    for coverage in (0.1, 0.5, 0.9, 1.0):
+        accepted = order[: int(round(coverage * y_true.size))]
+        expected = 1 - accuracy_score(y_true[accepted], y_pred[accepted])
+        got = selective_risk_at_coverage(y_true, y_pred, uncertainty, coverage)
+        assert_allclose(got, expected)
+
+
+def test_selective_risk_at_coverage_reaches_past_ties():
+    y_true = [0, 0, 0, 1, 1]
+    y_pred = [0, 0, 1, 1, 0]
+    # Asking for 40% lands inside the tied group {0.2, 0.2, 0.2}: all of it
+    # is accepted (coverage 80%), with one error out of four.
+    uncertainty = [0.1, 0.2, 0.2, 0.2, 0.9]
+    assert selective_risk_at_coverage(y_true, y_pred, uncertainty, 0.4) == 0.25
+    assert selective_risk_at_coverage(y_true, y_pred, uncertainty, 0.2) == 0.0
+
+
+def test_coverage_at_risk_takes_largest_feasible_coverage():
+    # Risk along the curve: 0, 1/2, 1/3, 1/4, 2/5: not monotone.
+    y_true = [0, 0, 0, 0, 0]
+    y_pred = [0, 1, 0, 0, 1]
+    uncertainty = [0.1, 0.2, 0.3, 0.4, 0.5]
+    assert coverage_at_risk(y_true, y_pred, uncertainty, 0.3) == 0.8
+    assert coverage_at_risk(y_true, y_pred, uncertainty, 0.4) == 1.0
+    assert coverage_at_risk(y_true, y_pred, uncertainty, 0.0) == 0.2
+    assert coverage_at_risk(y_true, [1] * 5, uncertainty, 0.5) == 0.0
+
+
+def test_accuracy_rejection_curve_is_reversed_risk_coverage(random_predictions):
+    coverage, risk, thresholds = risk_coverage_curve(*random_predictions)
+    rejection, accuracy, arc_thresholds = accuracy_rejection_curve(*random_predictions)
+    assert rejection[0] == 0.0 and rejection[-1] < 1.0
+    assert np.all(np.diff(rejection) > 0)
+    assert_allclose(rejection, 1 - coverage[::-1])
+    assert_allclose(accuracy, 1 - risk[::-1])
+    assert_array_equal(arc_thresholds, thresholds[::-1])
+    y_true, y_pred, _ = random_predictions
+    assert_allclose(accuracy[0], accuracy_score(y_true, y_pred))
+
+
+def test_ece_matches_calibration_curve_bins():
+    rng = np.random.default_rng(5)
+    n, n_bins = 1000, 10
+    p1 = rng.random(n)
+    # Overconfident on purpose: the true probability is halfway to 0.5.
+    y_true = (rng.random(n) < 0.5 + (p1 - 0.5) / 2).astype(int)
+    proba = np.column_stack([1 - p1, p1])
+    # Top-label ECE by hand through scikit-learn's reliability curve.
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == y_true).astype(int)
+    frac_correct, mean_conf = calibration_curve(correct, confidence, n_bins=n_bins)
+    edges = np.linspace(0, 1, n_bins + 1)
+    counts = np.bincount(np.searchsorted(edges[1:-1], confidence), minlength=n_bins)
+    counts = counts[counts > 0]
+    expected = np.sum(counts / n * np.abs(frac_correct - mean_conf))
+    got = expected_calibration_error(y_true, proba, n_bins=n_bins)
+    assert_allclose(got, expected)
+    assert_allclose(expected_calibration_error(y_true, p1, n_bins=n_bins), got)
+    assert got > 0.05
+
+
+def test_ece_binning_is_right_closed_and_labels_map_columns():
+    # 0.8 sits on an edge of 5 bins: it goes into (0.6, 0.8] with 0.7, and
+    # that bin has mean confidence 0.75 and accuracy 3/4. Were the bins
+    # left-closed, [0.6, 0.8) and [0.8, 1.0] would give an ECE of 0.2.
+    proba = np.array([[0.8, 0.2], [0.8, 0.2], [0.3, 0.7], [0.3, 0.7]])
+    y_true = np.array(["a", "a", "b", "a"])
+    assert_allclose(expected_calibration_error(y_true, proba, n_bins=5), 0.0)
+    assert_allclose(
+        expected_calibration_error(y_true, proba, n_bins=5, labels=["b", "a"]),
+        abs(0.75 - 0.25),
+    )
+    multiclass = np.array([[0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
+    assert_allclose(
+        expected_calibration_error([0, 1], multiclass, labels=[0, 1, 2]),
+        (abs(1 - 0.6) + abs(0 - 0.8)) / 2,
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(uncertainty=[0.1, np.nan, 0.2]), "NaN"),
+        (dict(uncertainty=[0.1, 0.2]), "inconsistent numbers"),
+        (dict(uncertainty=["a", "b", "c"]), "numeric"),
+        (dict(sample_weight=[1, -1, 1]), "non-negative"),
+        (dict(sample_weight=[0, 0, 0]), "weights are zero"),
+    ],
+)
+def test_curve_input_validation(kwargs, match):
+    args = dict(y_true=[0, 1, 0], y_pred=[0, 1, 1], uncertainty=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match=match):
+        risk_coverage_curve(**{**args, **kwargs})
+
+
+def test_empty_and_out_of_range_inputs():
+    with pytest.raises(ValueError, match="empty"):
+        aurc([], [], [])
+    for coverage in (0, 1.5, "0.9"):
+        with pytest.raises(ValueError, match="coverage"):
+            selective_risk_at_coverage([0], [0], [0.1], coverage)
+    with pytest.raises(ValueError, match="max_risk"):
+        coverage_at_risk([0], [0], [0.1], -0.1)
+    with pytest.raises(ValueError, match="n_bins"):
+        expected_calibration_error([0, 1], [[0.5, 0.5]] * 2, n_bins=0)
+    with pytest.raises(ValueError, match="2 columns but there are 1 labels"):
+        expected_calibration_error([0, 0], [[0.5, 0.5]] * 2)

@@ -1,0 +1,357 @@
+"""RejectOptionClassifier: threshold learning, labels, and scikit-learn fit."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, make_classification
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    cross_val_predict,
+    train_test_split,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sk_mcdropout import MCDropoutClassifier, RejectOptionClassifier
+from sk_mcdropout.metrics import coverage_at_risk, selective_risk_at_coverage
+from sk_mcdropout.uncertainty import (
+    max_probability_uncertainty,
+    mutual_information,
+    predicted_class_std,
+    predictive_entropy,
+    variation_ratio,
+)
+
+MC_MEASURES = {
+    "predictive_entropy": predictive_entropy,
+    "mutual_information": mutual_information,
+    "variation_ratio": variation_ratio,
+    "predicted_class_std": predicted_class_std,
+}
+
+EXPECTED_FAILED_CHECKS = {
+    "check_classifiers_train": (
+        "predict returns reject_label for the rejected rows, so by design it "
+        "differs from the argmax of predict_proba there."
+    ),
+}
+
+
+@parametrize_with_checks(
+    [RejectOptionClassifier(LogisticRegression(), coverage=0.9)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=3000,
+        n_features=8,
+        n_informative=4,
+        n_clusters_per_class=1,
+        flip_y=0.02,
+        random_state=0,
+    )
+    return train_test_split(X, y, test_size=0.5, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    return train_test_split(X, y, test_size=0.4, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def mc_clf(cancer):
+    X_train, _, y_train, _ = cancer
+    clf = MCDropoutClassifier(
+        hidden_layer_sizes=(8,),
+        epochs=5,
+        learning_rate=0.01,
+        n_samples=20,
+        random_state=0,
+    )
+    return clf.fit(X_train, y_train)
+
+
+@pytest.mark.parametrize("coverage", [0.5, 0.8, 0.95])
+def test_coverage_on_new_data_is_close_to_target(data, coverage):
+    X_train, X_test, y_train, _ = data
+    clf = RejectOptionClassifier(LogisticRegression(), coverage=coverage)
+    clf.fit(X_train, y_train)
+    assert clf.cv_coverage_ == pytest.approx(coverage, abs=1e-3)
+    assert abs((~clf.reject(X_test)).mean() - coverage) < 0.04
+
+
+def test_threshold_is_quantile_of_out_of_fold_uncertainty(data):
+    X_train, _, y_train, _ = data
+    clf = RejectOptionClassifier(LogisticRegression(), coverage=0.8).fit(
+        X_train, y_train
+    )
+    # cv=5 means StratifiedKFold(5) without shuffling, as in cross_val_predict.
+    oof = cross_val_predict(
+        LogisticRegression(),
+        X_train,
+        y_train,
+        cv=StratifiedKFold(5),
+        method="predict_proba",
+    )
+    uncertainty = max_probability_uncertainty(oof)
+    expected = np.quantile(uncertainty, 0.8, method="inverted_cdf")
+    assert clf.threshold_ == pytest.approx(expected)
+    y_oof = oof.argmax(axis=1)
+    assert clf.cv_risk_ == pytest.approx(
+        selective_risk_at_coverage(y_train, y_oof, uncertainty, 0.8)
+    )
+    # The predictions come from a model refitted on all the training data.
+    refitted = LogisticRegression().fit(X_train, y_train)
+    assert_allclose(clf.estimator_.coef_, refitted.coef_)
+
+
+def test_max_risk_gives_largest_coverage_within_risk(data):
+    X_train, _, y_train, _ = data
+    clf = RejectOptionClassifier(LogisticRegression(), max_risk=0.015)
+    clf.fit(X_train, y_train)
+    oof = cross_val_predict(
+        LogisticRegression(),
+        X_train,
+        y_train,
+        cv=StratifiedKFold(5),
+        method="predict_proba",
+    )
+    uncertainty = max_probability_uncertainty(oof)
+    y_oof = oof.argmax(axis=1)
+    assert clf.cv_risk_ <= 0.015
+    assert clf.cv_coverage_ == pytest.approx(
+        coverage_at_risk(y_train, y_oof, uncertainty, 0.015)
+    )
+    assert 0.5 < clf.cv_coverage_ < 1.0
+
+
+def test_unreachable_max_risk_rejects_everything(data):
+    X_train, X_test, y_train, _ = data
+    rng = np.random.default_rng(0)
+    y_noise = rng.integers(0, 2, y_train.size)  # no row can be predicted
+    clf = RejectOptionClassifier(LogisticRegression(), max_risk=0.0, cv=3)
+    with pytest.warns(UserWarning, match="every row will be rejected"):
+        clf.fit(X_train, y_noise)
+    assert clf.threshold_ == -np.inf
+    assert clf.reject(X_test).all()
+    assert (clf.predict(X_test) == -1).all()
+
+
+def test_full_coverage_never_rejects(data):
+    X_train, X_test, y_train, _ = data
+    clf = RejectOptionClassifier(LogisticRegression(), coverage=1.0, cv=3)
+    clf.fit(X_train, y_train)
+    assert clf.threshold_ == np.inf
+    assert not clf.reject(X_test).any()
+    assert_array_equal(clf.predict(X_test), clf.estimator_.predict(X_test))
+
+
+def test_default_is_ninety_percent_coverage(data):
+    X_train, _, y_train, _ = data
+    clf = RejectOptionClassifier(LogisticRegression()).fit(X_train, y_train)
+    assert clf.cv_coverage_ == pytest.approx(0.9, abs=1e-3)
+
+
+def test_predict_reject_and_predict_proba_agree(data):
+    X_train, X_test, y_train, _ = data
+    clf = RejectOptionClassifier(LogisticRegression(), coverage=0.7).fit(
+        X_train, y_train
+    )
+    rejected = clf.reject(X_test)
+    y_pred = clf.predict(X_test)
+    assert rejected.dtype == bool and 0 < rejected.mean() < 1
+    assert_array_equal(y_pred == -1, rejected)
+    assert_array_equal(y_pred[~rejected], clf.estimator_.predict(X_test)[~rejected])
+    proba = clf.predict_proba(X_test)
+    assert_array_equal(proba, clf.estimator_.predict_proba(X_test))
+    assert_array_equal(rejected, 1 - proba.max(axis=1) > clf.threshold_)
+    assert_array_equal(clf.classes_, [0, 1])
+    assert clf.n_features_in_ == X_train.shape[1]
+
+
+@pytest.mark.parametrize(
+    "classes, reject_label, expected_label, expected_dtype",
+    [
+        ([0, 1], None, -1, np.int64),
+        ([-1, 1], None, -2, np.int64),
+        ([0.0, 1.0], None, -1, np.float64),
+        (["no", "yes"], None, "rejected", np.dtype("<U8")),
+        (["no", "yes"], "?", "?", np.dtype("<U3")),
+        ([0, 1], "rejected", "rejected", object),
+        ([0, 1], 99, 99, np.int64),
+    ],
+)
+def test_reject_label(data, classes, reject_label, expected_label, expected_dtype):
+    X_train, X_test, y_train, _ = data
+    y = np.asarray(classes)[y_train]
+    clf = RejectOptionClassifier(
+        LogisticRegression(), coverage=0.5, cv=2, reject_label=reject_label
+    ).fit(X_train, y)
+    assert clf.reject_label_ == expected_label
+    y_pred = clf.predict(X_test)
+    assert y_pred.dtype == expected_dtype
+    rejected = clf.reject(X_test)
+    assert all(label == expected_label for label in y_pred[rejected])
+    accepted = y_pred[~rejected]
+    assert set(accepted.tolist()) <= set(classes)
+    if expected_dtype is object:
+        # Integer labels stay integers next to a string reject label.
+        assert all(isinstance(label, (int, np.integer)) for label in accepted)
+
+
+def test_reject_label_must_not_be_a_class(data):
+    X_train, _, y_train, _ = data
+    clf = RejectOptionClassifier(LogisticRegression(), reject_label=1, cv=2)
+    with pytest.raises(ValueError, match="is one of the classes"):
+        clf.fit(X_train, y_train)
+    y = np.where(y_train == 1, "rejected", "ok")
+    with pytest.raises(ValueError, match="set reject_label"):
+        RejectOptionClassifier(LogisticRegression(), cv=2).fit(X_train, y)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(measure="entropy"), "'measure' parameter must be one of"),
+        (dict(coverage=0.0), r"'coverage' parameter must be in \(0, 1\]"),
+        (dict(coverage=1.2), "'coverage'"),
+        (dict(max_risk=-0.1), r"'max_risk' parameter must be in \[0, 1\]"),
+        (dict(coverage=0.9, max_risk=0.1), "at most one of"),
+        (dict(cv=1.5), "'cv'|cross-validation|n_splits"),
+        (dict(measure="mutual_information"), "predict_proba_samples"),
+    ],
+)
+def test_invalid_parameters(data, params, match):
+    X_train, _, y_train, _ = data
+    clf = RejectOptionClassifier(LogisticRegression(), **params)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X_train, y_train)
+
+
+def test_prefit_and_frozen_use_all_data_as_held_out(data):
+    X_train, X_test, y_train, y_test = data
+    fitted = LogisticRegression().fit(X_train, y_train)
+    expected = np.quantile(
+        max_probability_uncertainty(fitted.predict_proba(X_test)),
+        0.8,
+        method="inverted_cdf",
+    )
+    prefit = RejectOptionClassifier(fitted, coverage=0.8, cv="prefit")
+    prefit.fit(X_test, y_test)
+    assert prefit.estimator_ is fitted
+    assert prefit.threshold_ == pytest.approx(expected)
+    frozen = RejectOptionClassifier(FrozenEstimator(fitted), coverage=0.8)
+    frozen.fit(X_test, y_test)
+    assert frozen.threshold_ == prefit.threshold_
+    assert_array_equal(frozen.predict(X_test), prefit.predict(X_test))
+    # clone() keeps a FrozenEstimator fitted; that is what makes it the safe
+    # choice inside grid searches.
+    assert clone(frozen).fit(X_test, y_test).threshold_ == frozen.threshold_
+    with pytest.raises(NotFittedError):
+        RejectOptionClassifier(LogisticRegression(), cv="prefit").fit(X_test, y_test)
+
+
+def test_sample_weight_weights_the_threshold_and_the_fit(data):
+    X_train, X_test, y_train, y_test = data
+    fitted = LogisticRegression().fit(X_train, y_train)
+    weights = np.ones(y_test.size)
+    weights[: y_test.size // 2] = 0
+    weighted = RejectOptionClassifier(FrozenEstimator(fitted), coverage=0.8)
+    weighted.fit(X_test, y_test, sample_weight=weights)
+    half = RejectOptionClassifier(FrozenEstimator(fitted), coverage=0.8)
+    half.fit(X_test[y_test.size // 2 :], y_test[y_test.size // 2 :])
+    assert weighted.threshold_ == half.threshold_
+    # With cross-fitting the weights also reach the estimator's fit.
+    unit = RejectOptionClassifier(LogisticRegression(), cv=3).fit(X_train, y_train)
+    doubled = RejectOptionClassifier(LogisticRegression(), cv=3).fit(
+        X_train, y_train, sample_weight=np.where(y_train == 1, 5.0, 1.0)
+    )
+    assert not np.allclose(unit.estimator_.coef_, doubled.estimator_.coef_)
+
+
+def test_float_cv_is_a_seeded_single_split(data):
+    X_train, _, y_train, _ = data
+    a = RejectOptionClassifier(LogisticRegression(), cv=0.3, random_state=0)
+    b = RejectOptionClassifier(LogisticRegression(), cv=0.3, random_state=1)
+    assert (
+        a.fit(X_train, y_train).threshold_ == clone(a).fit(X_train, y_train).threshold_
+    )
+    assert a.threshold_ != b.fit(X_train, y_train).threshold_
+
+
+def test_pickle_grid_search_and_pipeline(data):
+    X_train, X_test, y_train, _ = data
+    pipe = make_pipeline(
+        StandardScaler(), RejectOptionClassifier(LogisticRegression(), cv=3)
+    )
+    search = GridSearchCV(
+        pipe,
+        {"rejectoptionclassifier__coverage": [0.6, 0.9]},
+        cv=3,
+    ).fit(X_train, y_train)
+    # score is accuracy with rejected rows counted as errors: more coverage wins.
+    assert search.best_params_ == {"rejectoptionclassifier__coverage": 0.9}
+    restored = pickle.loads(pickle.dumps(search.best_estimator_))
+    assert_array_equal(restored.predict(X_test), search.predict(X_test))
+
+
+# --- with an MCDropoutClassifier -------------------------------------------
+
+
+@pytest.mark.parametrize("measure", sorted(MC_MEASURES))
+def test_mc_measures_on_frozen_classifier(cancer, mc_clf, measure):
+    _, X_test, _, y_test = cancer
+    clf = RejectOptionClassifier(FrozenEstimator(mc_clf), measure=measure)
+    clf.fit(X_test, y_test)
+    samples = mc_clf.predict_proba_samples(X_test)
+    uncertainty = MC_MEASURES[measure](samples)
+    assert_array_equal(clf.reject(X_test), uncertainty > clf.threshold_)
+    rejected = clf.reject(X_test)
+    assert_array_equal(
+        clf.predict(X_test)[~rejected], mc_clf.predict(X_test)[~rejected]
+    )
+    assert clf.cv_coverage_ >= 0.9
+
+
+def test_uncertainty_functions_agree_with_classifier(cancer, mc_clf):
+    _, X_test, _, _ = cancer
+    samples = mc_clf.predict_proba_samples(X_test)
+    proba = mc_clf.predict_proba(X_test)
+    assert_allclose(
+        max_probability_uncertainty(samples), 1 - proba.max(axis=1), atol=1e-5
+    )
+    predicted = proba.argmax(axis=1)
+    std = mc_clf.predict_uncertainty(X_test)[np.arange(len(X_test)), predicted]
+    assert_allclose(predicted_class_std(samples), std, atol=1e-5)
+
+
+def test_mc_measure_through_pipeline_with_cross_fitting(cancer):
+    X_train, X_test, y_train, _ = cancer
+    pipe = make_pipeline(
+        StandardScaler(),
+        MCDropoutClassifier(
+            hidden_layer_sizes=(8,), epochs=5, n_samples=10, random_state=0
+        ),
+    )
+    clf = RejectOptionClassifier(pipe, measure="mutual_information", cv=2)
+    clf.fit(X_train, y_train)
+    assert np.isfinite(clf.threshold_)
+    assert clf.cv_coverage_ == pytest.approx(0.9, abs=0.02)
+    restored = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(restored.predict(X_test), clf.predict(X_test))
+    assert 0.75 < (~clf.reject(X_test)).mean() <= 1.0

@@ -1,0 +1,151 @@
+"""Uncertainty measures on hand-built passes whose answers are known exactly."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from sk_mcdropout.uncertainty import (
+    max_probability_uncertainty,
+    mutual_information,
+    predicted_class_std,
+    predictive_entropy,
+    variation_ratio,
+)
+
+MC_MEASURES = [
+    predictive_entropy,
+    mutual_information,
+    variation_ratio,
+    predicted_class_std,
+]
+ALL_MEASURES = [*MC_MEASURES, max_probability_uncertainty]
+
+
+def binary_entropy(p):
+    return -(p * np.log(p) + (1 - p) * np.log(1 - p))
+
+
+def random_passes(n_samples=7, n_rows=11, n_classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.dirichlet(np.ones(n_classes), size=(n_samples, n_rows))
+
+
+# Row 0: every pass certain of class 0.        Row 1: every pass undecided.
+# Row 2: passes certain of opposite classes.   Row 3: passes 0.9/0.1 and 0.1/0.9.
+PASSES = np.array(
+    [
+        [[1.0, 0.0], [0.5, 0.5], [1.0, 0.0], [0.9, 0.1]],
+        [[1.0, 0.0], [0.5, 0.5], [0.0, 1.0], [0.1, 0.9]],
+    ]
+)
+
+
+def test_predictive_entropy_closed_form():
+    expected = [0.0, np.log(2), np.log(2), np.log(2)]
+    assert_allclose(predictive_entropy(PASSES), expected, atol=1e-12)
+
+
+def test_predictive_entropy_is_entropy_of_the_mean_in_nats():
+    passes = np.array([[[0.2, 0.3, 0.5]], [[0.4, 0.3, 0.3]]])  # mean .3 .3 .4
+    expected = -(2 * 0.3 * np.log(0.3) + 0.4 * np.log(0.4))
+    assert_allclose(predictive_entropy(passes), [expected])
+    uniform = np.full((3, 1, 4), 0.25)
+    assert_allclose(predictive_entropy(uniform), [np.log(4)])
+
+
+def test_mutual_information_closed_form():
+    # Agreeing passes carry no model uncertainty however unsure they are;
+    # confident disagreeing passes carry all of it.
+    expected = [0.0, 0.0, np.log(2), np.log(2) - binary_entropy(0.9)]
+    assert_allclose(mutual_information(PASSES), expected, atol=1e-12)
+
+
+def test_mutual_information_between_zero_and_predictive_entropy():
+    passes = random_passes()
+    mi = mutual_information(passes)
+    assert np.all(mi >= 0)
+    assert np.all(mi <= predictive_entropy(passes) + 1e-12)
+    mean_pass_entropy = -(passes * np.log(passes)).sum(axis=2).mean(axis=0)
+    assert_allclose(mi, predictive_entropy(passes) - mean_pass_entropy)
+
+
+def test_variation_ratio_counts_votes():
+    votes = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2, 2])  # modal class has 5 of 10
+    passes = np.full((10, 1, 3), 0.1)
+    passes[np.arange(10), 0, votes] = 0.8
+    assert_allclose(variation_ratio(passes), [0.5])
+    assert_allclose(variation_ratio(PASSES), [0.0, 0.0, 0.5, 0.5])
+
+
+def test_variation_ratio_tie_within_a_pass_votes_for_first_class():
+    passes = np.array([[[0.5, 0.5]], [[0.5, 0.5]], [[0.4, 0.6]]])
+    assert_allclose(variation_ratio(passes), [1 / 3])
+
+
+def test_predicted_class_std_is_population_std_of_predicted_class():
+    # Mean is [0.45, 0.55]: class 1 is predicted although pass 0 votes 0.
+    passes = np.array([[[0.7, 0.3]], [[0.2, 0.8]], [[0.45, 0.55]]])
+    assert_allclose(predicted_class_std(passes), [np.std([0.3, 0.8, 0.55])])
+    assert_allclose(predicted_class_std(PASSES), [0.0, 0.0, 0.5, 0.4])
+
+
+def test_max_probability_accepts_passes_or_probabilities():
+    proba = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])
+    assert_allclose(max_probability_uncertainty(proba), [0.1, 0.5, 0.2])
+    passes = random_passes()
+    assert_allclose(
+        max_probability_uncertainty(passes),
+        max_probability_uncertainty(passes.mean(axis=0)),
+    )
+    assert_allclose(max_probability_uncertainty(PASSES), [0.0, 0.5, 0.5, 0.5])
+
+
+@pytest.mark.parametrize("measure", ALL_MEASURES)
+def test_shape_and_invariances(measure):
+    passes = random_passes(n_samples=6, n_rows=9, n_classes=4, seed=1)
+    values = measure(passes)
+    assert values.shape == (9,)
+    assert values.dtype == np.float64
+    rows = np.random.default_rng(2).permutation(9)
+    assert_allclose(measure(passes[:, rows]), values[rows])
+    assert_allclose(measure(passes[::-1]), values)  # order of passes
+    classes = [2, 0, 3, 1]
+    assert_allclose(measure(passes[:, :, classes]), values)
+    assert_allclose(measure(passes.astype(np.float32)), values, atol=1e-6)
+
+
+@pytest.mark.parametrize("measure", ALL_MEASURES)
+def test_certain_rows_get_zero(measure):
+    one_hot = np.zeros((5, 3, 3))
+    one_hot[:, np.arange(3), [0, 2, 1]] = 1.0
+    assert_array_equal(measure(one_hot), np.zeros(3))
+
+
+@pytest.mark.parametrize("measure", MC_MEASURES)
+def test_mc_measures_require_passes(measure):
+    with pytest.raises(ValueError, match=r"3-D array .*\(n_samples, n_rows"):
+        measure(np.array([[0.5, 0.5]]))
+
+
+@pytest.mark.parametrize("measure", ALL_MEASURES)
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.full((2, 3, 4, 2), 0.5), "dimension"),
+        (np.zeros((2, 0, 2)), "empty"),
+        (np.ones((2, 3, 1)), "at least 2 classes"),
+        (np.full((2, 3, 2), np.nan), "NaN"),
+        (np.full((2, 3, 2), 0.7), "sum to one"),
+        (np.stack([np.full((3, 2), [1.5, -0.5])] * 2), r"\[0, 1\]"),
+        (np.full((2, 3, 2), "a"), "numeric"),
+    ],
+)
+def test_invalid_input(measure, bad, match):
+    with pytest.raises(ValueError, match=match):
+        measure(bad)
+
+
+def test_float32_rounding_is_tolerated():
+    passes = random_passes().astype(np.float32)
+    passes[..., 0] += 1e-6  # float32 softmax output, off by a few ulps
+    assert np.isfinite(mutual_information(passes)).all()
