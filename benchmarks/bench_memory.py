@@ -43,20 +43,29 @@ def main():
     clf.predict_proba(X_train[:10])
 
     X = rng.normal(size=(args.rows, 30))
-    print(f"{args.rows:,} x 30 float64 rows ({X.nbytes / 2**20:.0f} MiB), "
-          f"hidden (256, 256), n_samples=30, max_chunk_memory="
-          f"{clf.max_chunk_memory} MiB")
-    print(f"before predict_proba: resident {current_mib():.0f} MiB, "
-          f"peak so far {peak_mib():.0f} MiB")
+    print(
+        f"{args.rows:,} x 30 float64 rows ({X.nbytes / 2**20:.0f} MiB), "
+        f"hidden (256, 256), n_samples=30, max_chunk_memory="
+        f"{clf.max_chunk_memory} MiB"
+    )
+    print(
+        f"before predict_proba: resident {current_mib():.0f} MiB, "
+        f"peak so far {peak_mib():.0f} MiB"
+    )
     start = time.perf_counter()
     proba = clf.predict_proba(X)
     seconds = time.perf_counter() - start
     peak = peak_mib()
-    print(f"predict_proba: {seconds:.1f} s, peak resident {peak:.0f} MiB "
-          f"({peak / 1024:.2f} GiB; target < 2 GiB)")
+    print(
+        f"predict_proba: {seconds:.1f} s, peak resident {peak:.0f} MiB "
+        f"({peak / 1024:.2f} GiB; target < 2 GiB)"
+    )
 
-    slices = [slice(0, 1_000), slice(args.rows // 2, args.rows // 2 + 777),
-              slice(args.rows - 3, args.rows)]
+    slices = [
+        slice(0, 1_000),
+        slice(args.rows // 2, args.rows // 2 + 777),
+        slice(args.rows - 3, args.rows),
+    ]
     same = all(np.array_equal(clf.predict_proba(X[s]), proba[s]) for s in slices)
     rows = rng.choice(args.rows, size=500, replace=False)
     same &= np.array_equal(clf.predict_proba(X[rows]), proba[rows])

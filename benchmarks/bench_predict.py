@@ -20,6 +20,7 @@ with the same network and epochs.
 """
 
 import argparse
+import gc
 import time
 
 import numpy as np
@@ -41,12 +42,18 @@ def best_of(fn, repeats):
 
 
 def interleaved(fns, repeats):
-    """Best time of each callable, run in turns."""
+    """Best time of each callable, run in turns.
+
+    The order alternates (ABC, CBA, ...) and garbage is collected before each
+    run, so that no contender always pays for freeing its predecessor's graphs.
+    """
     best = {name: np.inf for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
+    names = list(fns)
+    for i in range(repeats):
+        for name in names if i % 2 == 0 else names[::-1]:
+            gc.collect()
             start = time.perf_counter()
-            fn()
+            fns[name]()
             best[name] = min(best[name], time.perf_counter() - start)
     return best
 
@@ -54,9 +61,7 @@ def interleaved(fns, repeats):
 def make_floor(clf, n_passes):
     """Same Dense layers, no dropout: first layer once, the rest on N x rows."""
     dense = [
-        layer
-        for layer in clf.model_.layers
-        if isinstance(layer, keras.layers.Dense)
+        layer for layer in clf.model_.layers if isinstance(layer, keras.layers.Dense)
     ]
     spec = [tf.TensorSpec((None, clf.n_features_in_), tf.float32)]
 
@@ -129,7 +134,10 @@ def main():
     )
     X = X.astype(np.float32)
     clf = MCDropoutClassifier(
-        hidden_layer_sizes=(128, 128), p=0.2, n_samples=n_passes, epochs=2,
+        hidden_layer_sizes=(128, 128),
+        p=0.2,
+        n_samples=n_passes,
+        epochs=2,
         random_state=0,
     ).fit(X, y)
 
@@ -140,10 +148,14 @@ def main():
     floor(X[:10])
     recipe(X[:10])
 
-    print(f"sk_mcdropout {sk_mcdropout.__version__}, TensorFlow {tf.__version__}, "
-          f"Keras {keras.__version__}")
-    print(f"network 30-128-128-2, p=0.2, {n_rows:,} rows, N={n_passes} passes, "
-          f"best of {repeats}")
+    print(
+        f"sk_mcdropout {sk_mcdropout.__version__}, TensorFlow {tf.__version__}, "
+        f"Keras {keras.__version__}"
+    )
+    print(
+        f"network 30-128-128-2, p=0.2, {n_rows:,} rows, N={n_passes} passes, "
+        f"best of {repeats}"
+    )
     best = interleaved(
         {
             "predict_proba": lambda: clf.predict_proba(X),
@@ -154,16 +166,18 @@ def main():
     )
     for name, seconds in best.items():
         print(f"  {name:<14} {seconds * 1e3:8.1f} ms")
-    print(f"predict_proba / floor  = {best['predict_proba'] / best['floor']:.2f}"
-          "   (target <= 1.1)")
-    print(f"recipe / predict_proba = {best['recipe'] / best['predict_proba']:.2f}"
-          "   (target >= 3.5)")
+    print(
+        f"predict_proba / floor  = {best['predict_proba'] / best['floor']:.2f}"
+        "   (target <= 1.1)"
+    )
+    print(
+        f"recipe / predict_proba = {best['recipe'] / best['predict_proba']:.2f}"
+        "   (target >= 3.5)"
+    )
 
     print("\nscaling: predict_proba time per million row-passes (ms)")
     sizes = (1_000, 10_000, 100_000)
-    X_big, _ = make_classification(
-        n_samples=max(sizes), n_features=30, random_state=1
-    )
+    X_big, _ = make_classification(n_samples=max(sizes), n_features=30, random_state=1)
     X_big = X_big.astype(np.float32)
     print(f"{'N / rows':>10}" + "".join(f"{s:>12,}" for s in sizes))
     for n in (10, 100, 1000):
@@ -172,14 +186,16 @@ def main():
         for rows in sizes:
             work = n * rows
             reps = 1 if work >= 10_000_000 else (2 if args.quick else 3)
-            seconds = best_of(lambda: clf.predict_proba(X_big[:rows]), reps)
+            seconds = best_of(lambda r=rows: clf.predict_proba(X_big[:r]), reps)
             cells.append(seconds / work * 1e9)
         print(f"{n:>10}" + "".join(f"{c:>12.1f}" for c in cells))
 
     epochs = 3
     fit = fit_ratio(X, y, epochs, 3 if args.quick else 5)
-    print(f"\nfit, {n_rows:,} rows, {epochs} epochs, best of "
-          f"{3 if args.quick else 5} (interleaved):")
+    print(
+        f"\nfit, {n_rows:,} rows, {epochs} epochs, best of "
+        f"{3 if args.quick else 5} (interleaved):"
+    )
     for name, seconds in fit.items():
         print(f"  {name:<20} {seconds:6.2f} s")
     ratio = fit["MCDropoutClassifier"] / fit["KerasClassifier"]

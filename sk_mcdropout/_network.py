@@ -70,7 +70,8 @@ __all__ = [
 _SEED_MAX = 2**31 - 1
 # Largest set of n_passes masked copies of one Dense kernel that the sampler
 # folds masks into; above it, masks multiply the activations instead.
-_FOLD_BYTES = 64 * 2**20
+_FOLD_BYTES = 32 * 2**20
+_FOLD_WIDTH = 2**15
 
 
 def check_backend():
@@ -431,12 +432,17 @@ class MCSampler:
     def folds(self, n_passes):
         """Whether masks are folded into Dense kernels for ``n_passes`` passes.
 
-        Folding holds n_passes masked copies of a kernel in memory, so it is
-        used only while they are small. The choice depends on the network and
-        n_passes alone, never on the chunk size, because folded and unfolded
-        passes differ in the last bits.
+        The masked kernels are rebuilt for every chunk of rows, so folding pays
+        only while they are small next to the chunk's work: at most
+        ``_FOLD_BYTES`` of them, and n_passes x widest layer small enough that
+        the default memory budget gives chunks of hundreds of rows. The choice
+        depends on the network and n_passes alone, never on the chunk size,
+        because folded and unfolded passes differ in the last bits.
         """
-        return n_passes * self.largest_kernel * 4 <= _FOLD_BYTES
+        return (
+            n_passes * self.largest_kernel * 4 <= _FOLD_BYTES
+            and n_passes * self.widest <= _FOLD_WIDTH
+        )
 
     def _function(self, n_passes):
         fn = self._functions.get(n_passes)
