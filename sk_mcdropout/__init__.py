@@ -4,16 +4,20 @@
 from . import _network  # noqa: F401, I001
 from . import metrics, uncertainty
 from ._classifier import MCDropoutClassifier
+from ._network import limit_tf_threads
 from ._plotting import RejectionCurveDisplay
+from ._regressor import MCDropoutRegressor
 from ._reject import RejectOptionClassifier
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MCDropoutClassifier",
+    "MCDropoutRegressor",
     "RejectOptionClassifier",
     "RejectionCurveDisplay",
     "metrics",
     "uncertainty",
+    "limit_tf_threads",
     "__version__",
 ]

@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _network
+from . import _cache, _network
 
 _SEED_MAX = 2**31 - 1
 
@@ -133,6 +133,13 @@ class MCDropoutMixin:
         if sample_weight is not None:
             # scikeras multiplies class weights into sample_weight in place.
             sample_weight = np.array(sample_weight, dtype=np.float64, copy=True)
+        fit_args = dict(epochs=epochs, initial_epoch=initial_epoch, **kwargs)
+        if _cache.applies(self, warm_start):
+            _cache.fit(self, X, y, sample_weight, fit_args)
+        else:
+            self._train(X, y, sample_weight, warm_start, **fit_args)
+
+    def _train(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         fresh = not ((self.warm_start or warm_start) and self.initialized_)
         if fresh or not hasattr(self, "_train_seed"):
             self._draw_seeds()

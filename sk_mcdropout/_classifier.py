@@ -93,6 +93,21 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         Continue training the current network on the next ``fit``.
     class_weight : dict, "balanced" or None, default=None
         Class weights, multiplied into ``sample_weight``.
+    memory : str, path, joblib.Memory or None, default=None
+        Cache of fitted networks, as in ``Pipeline(memory=...)``: a directory
+        or a ``joblib.Memory``. With an int ``random_state``, a fit whose
+        training parameters, data (X, y, ``sample_weight``) and random_state
+        equal an earlier fit's loads that fitted network from disk instead of
+        training again, so ``GridSearchCV`` over ``p`` and ``n_samples`` trains
+        one network per value of ``p`` and fold. Prediction-time parameters
+        (``n_samples``, ``max_chunk_memory``, ``verbose``) are not part of the
+        key; all others are, including routed ones, the build function's
+        source and the library versions. A cached model predicts exactly what
+        a freshly trained one would. Works across processes sharing the
+        directory. Not used when ``random_state`` is None or a RandomState,
+        nor by ``warm_start`` and ``partial_fit``. On a cache hit no callback
+        runs. The cache does not see code that a build function calls (clear
+        it after editing such code), and it is never cleared automatically.
     **kwargs
         Any other scikeras parameter (``callbacks``, ``validation_split``,
         ``metrics``, ``shuffle``, ``model__*``, ``fit__*``, ...).
@@ -154,6 +169,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         verbose=0,
         warm_start=False,
         class_weight=None,
+        memory=None,
         **kwargs,
     ):
         super().__init__(
@@ -174,6 +190,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         self.n_samples = n_samples
         self.learning_rate = learning_rate
         self.max_chunk_memory = max_chunk_memory
+        self.memory = memory
 
     def __sklearn_tags__(self):
         # scikeras only defines _more_tags, which scikit-learn >= 1.7 ignores,

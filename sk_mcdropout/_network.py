@@ -6,6 +6,7 @@ that runs all stochastic passes of a chunk of rows in one compiled call.
 """
 
 import contextlib
+import numbers
 import os
 import random
 import sys
@@ -63,6 +64,7 @@ __all__ = [
     "deterministic_proba",
     "MCSampler",
     "get_sampler",
+    "limit_tf_threads",
     "seeded",
     "set_dropout_rate",
 ]
@@ -83,6 +85,53 @@ def check_backend():
         )
 
 
+def limit_tf_threads(n_threads=1):
+    """Cap TensorFlow's thread pools in worker processes started from now on.
+
+    Several worker processes on one machine (joblib's loky backend, a Dask
+    ``LocalCluster``) each size TensorFlow's intra-op and inter-op pools to all
+    the cores by default, so the workers oversubscribe the machine. TensorFlow
+    reads ``TF_NUM_INTRAOP_THREADS`` and ``TF_NUM_INTEROP_THREADS`` when its
+    runtime starts; this sets both in ``os.environ``, which processes started
+    afterwards inherit. It cannot resize the pools of the calling process, whose
+    runtime started when ``sk_mcdropout`` was imported.
+
+    Parameters
+    ----------
+    n_threads : int, default=1
+        Threads per pool in each worker: the cores divided by the workers.
+
+    Returns
+    -------
+    env : dict of str to str
+        The variables set, also usable as ``LocalCluster(env=env)``, with
+        ``distributed.diagnostics.plugin.Environ(env)`` on a running cluster,
+        or in the environment of ``dask worker`` processes.
+
+    Examples
+    --------
+    Two workers on a 4-core machine:
+
+    >>> from distributed import Client, LocalCluster  # doctest: +SKIP
+    >>> from sk_mcdropout import limit_tf_threads  # doctest: +SKIP
+    >>> env = limit_tf_threads(2)  # doctest: +SKIP
+    >>> env  # doctest: +SKIP
+    {'TF_NUM_INTRAOP_THREADS': '2', 'TF_NUM_INTEROP_THREADS': '2'}
+    >>> cluster = LocalCluster(n_workers=2, threads_per_worker=1)  # doctest: +SKIP
+    >>> client = Client(cluster)  # doctest: +SKIP
+    """
+    if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
+        raise ValueError(f"n_threads must be a positive int, got {n_threads!r}.")
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be a positive int, got {n_threads!r}.")
+    env = {
+        "TF_NUM_INTRAOP_THREADS": str(n_threads),
+        "TF_NUM_INTEROP_THREADS": str(n_threads),
+    }
+    os.environ.update(env)
+    return env
+
+
 # --------------------------------------------------------------------------
 # Seeding
 # --------------------------------------------------------------------------
@@ -99,6 +148,10 @@ def seeded(seed):
     kernel cache is deliberately not cleared (as ``tf.random.set_seed`` would):
     that would restart the caller's stateful random ops. Op determinism is never
     switched on (scikeras does, and never switches it off).
+
+    Keras' own seed draws go to a private ``random.Random``, not the global
+    stream: other threads of the process (a Dask worker's event loop, say) draw
+    from the global stream at any time and would shift the layer seeds.
     """
     if seed is None:
         yield
@@ -111,6 +164,7 @@ def seeded(seed):
     saved_py = random.getstate()
     saved_np = np.random.get_state()  # noqa: NPY002 (the global stream is the point)
     saved_tf = (ctx._seed, getattr(ctx, "_rng", None))
+    saved_keras_random = seed_generator.python_random
     saved_keras = (
         global_state.get_global_attribute(rng_utils.GLOBAL_RANDOM_SEED),
         global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR),
@@ -120,6 +174,7 @@ def seeded(seed):
         np.random.seed(seed)  # noqa: NPY002 (the global stream is the point)
         ctx._seed = seed
         ctx._rng = random.Random(seed)
+        seed_generator.python_random = random.Random(seed)
         global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
         global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
         yield
@@ -127,6 +182,7 @@ def seeded(seed):
         random.setstate(saved_py)
         np.random.set_state(saved_np)  # noqa: NPY002 (the global stream is the point)
         ctx._seed, ctx._rng = saved_tf
+        seed_generator.python_random = saved_keras_random
         global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, saved_keras[0])
         global_state.set_global_attribute(
             seed_generator.GLOBAL_SEED_GENERATOR, saved_keras[1]
@@ -564,3 +620,82 @@ def deterministic_proba(model, X, n_classes, batch_size=8192):
     if n_classes == 2 and out.shape[-1] == 1:
         out = np.hstack([1.0 - out, out])
     return out / out.sum(axis=1, keepdims=True)
+
+
+# --------------------------------------------------------------------------
+# Regression
+# --------------------------------------------------------------------------
+
+# Smallest noise variance a heteroscedastic head can predict, in the
+# standardised target units the network is trained in.
+MIN_VARIANCE = 1e-6
+
+
+def build_regression_mlp(
+    meta,
+    hidden_layer_sizes=(100,),
+    activation="relu",
+    p=0.2,
+    input_dropout=False,
+    heteroscedastic=False,
+):
+    """Build the default regression MLP: Dense -> Dropout per hidden layer.
+
+    The output has ``n_outputs_`` linear units (the means); with
+    ``heteroscedastic=True`` a second Dense head with a softplus activation
+    adds ``n_outputs_`` noise variances, concatenated after the means. With
+    ``input_dropout=True`` the inputs are dropped too, as in Gal & Ghahramani's
+    UCI experiments. Uncompiled; scikeras compiles it.
+    """
+    n_features = meta["n_features_in_"]
+    n_outputs = meta["n_outputs_"]
+    inputs = keras.Input(shape=(n_features,), name="x")
+    x = inputs
+    if input_dropout:
+        x = keras.layers.Dropout(p, name="dropout_input")(x)
+    for i, units in enumerate(hidden_layer_sizes):
+        x = keras.layers.Dense(units, activation=activation, name=f"dense_{i}")(x)
+        x = keras.layers.Dropout(p, name=f"dropout_{i}")(x)
+    outputs = keras.layers.Dense(n_outputs, name="mean")(x)
+    if heteroscedastic:
+        variance = keras.layers.Dense(n_outputs, activation="softplus", name="var")(x)
+        outputs = keras.layers.Concatenate(name="mean_var")([outputs, variance])
+    return keras.Model(inputs, outputs, name="mc_dropout_regression_mlp")
+
+
+@keras.saving.register_keras_serializable(package="sk_mcdropout")
+def gaussian_nll(y_true, y_pred):
+    """Gaussian negative log-likelihood, up to the constant ``log(2 pi) / 2``.
+
+    ``y_pred`` holds the means in its first half of columns and the noise
+    variances (positive) in the second half; ``y_true`` has one column per
+    mean. Averaged over outputs, per row.
+    """
+    y_pred = tf.convert_to_tensor(y_pred)
+    y_true = tf.cast(y_true, y_pred.dtype)
+    mean, variance = tf.split(y_pred, 2, axis=-1)
+    y_true = tf.reshape(y_true, tf.shape(mean))
+    variance = variance + MIN_VARIANCE
+    nll = 0.5 * (tf.math.log(variance) + tf.square(y_true - mean) / variance)
+    return tf.reduce_mean(nll, axis=-1)
+
+
+def output_width(model):
+    """Number of output columns of a single-output network (None if unknown)."""
+    outputs = getattr(model, "outputs", None)
+    if not outputs or len(outputs) != 1:
+        return None
+    width = outputs[0].shape[-1]
+    return None if width is None else int(width)
+
+
+def deterministic_outputs(model, X, batch_size=8192):
+    """Raw outputs of one pass with every layer, Dropout included, in inference
+    mode; shape (n_rows, n_outputs)."""
+    X = np.asarray(X, dtype=np.float32)
+    parts = [
+        np.asarray(model(X[i : i + batch_size], training=False))
+        for i in range(0, max(len(X), 1), batch_size)
+    ]
+    out = np.concatenate(parts, axis=0).astype(np.float64)
+    return out.reshape(len(X), -1)

@@ -168,3 +168,26 @@ def test_learning_rate_reaches_the_optimizer(binary_data):
     assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.123)
     routed = tiny(epochs=1, optimizer__learning_rate=0.05).fit(X, y)
     assert float(routed.model_.optimizer.learning_rate) == pytest.approx(0.05)
+
+
+def test_other_threads_drawing_random_numbers_do_not_change_the_model(binary_data):
+    # A Dask worker's event loop draws from Python's global random stream while
+    # a task fits; Keras' layer seeds must not come from that shared stream.
+    import threading
+
+    X, y = binary_data
+    expected = tiny(epochs=1).fit(X, y).predict_proba(X[:20])
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+
+    thread = threading.Thread(target=draw)
+    thread.start()
+    try:
+        got = tiny(epochs=1).fit(X, y).predict_proba(X[:20])
+    finally:
+        stop.set()
+        thread.join()
+    np.testing.assert_array_equal(got, expected)

@@ -33,7 +33,9 @@ def test_manual_pass_matches_sampler(binary_data):
     # Pass k is the network with the k-th mask of each Dropout layer applied.
     X, y = binary_data
     clf = tiny(hidden_layer_sizes=(8,), epochs=1).fit(X, y)
-    dense = [layer for layer in clf.model_.layers if isinstance(layer, keras.layers.Dense)]
+    dense = [
+        layer for layer in clf.model_.layers if isinstance(layer, keras.layers.Dense)
+    ]
     _, plain = _two_ways(clf, X[:5], n_passes=3)
     h = dense[0](X[:5]).numpy()
     # Recover the masks from the sampler's own seed derivation.
