@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sk_mcdropout import MCDropoutClassifier
@@ -37,3 +38,17 @@ def binary_clf(binary_data):
 def multiclass_clf(multiclass_data):
     X, y = multiclass_data
     return tiny(hidden_layer_sizes=(16, 16), epochs=30).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def cancer():
+    """Breast cancer, scaled, split 60/40: X_train, X_test, y_train, y_test."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    return train_test_split(X, y, test_size=0.4, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def mc_clf(cancer):
+    X_train, _, y_train, _ = cancer
+    return tiny(hidden_layer_sizes=(8,), epochs=5).fit(X_train, y_train)

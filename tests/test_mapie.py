@@ -4,12 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import tiny
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from sk_mcdropout import MCDropoutClassifier
 from sk_mcdropout.uncertainty import mutual_information
 
 pytest.importorskip("mapie")
@@ -33,14 +33,7 @@ def splits():
 @pytest.fixture(scope="module")
 def mc_clf(splits):
     X_train, _, _, y_train, _, _ = splits
-    clf = MCDropoutClassifier(
-        hidden_layer_sizes=(8,),
-        epochs=5,
-        learning_rate=0.01,
-        n_samples=20,
-        random_state=0,
-    )
-    return clf.fit(X_train, y_train)
+    return tiny(hidden_layer_sizes=(8,), epochs=5).fit(X_train, y_train)
 
 
 def test_split_conformal_classifier_with_prefit_mc_dropout(splits, mc_clf):

@@ -7,13 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
 import sk_mcdropout
-from sk_mcdropout import MCDropoutClassifier, RejectionCurveDisplay
+from sk_mcdropout import RejectionCurveDisplay
 from sk_mcdropout.metrics import aurc, risk_coverage_curve
 from sk_mcdropout.uncertainty import mutual_information
 
@@ -26,26 +23,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 def close_figures():
     yield
     plt.close("all")
-
-
-@pytest.fixture(scope="module")
-def cancer():
-    X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    return train_test_split(X, y, test_size=0.4, random_state=0)
-
-
-@pytest.fixture(scope="module")
-def mc_clf(cancer):
-    X_train, _, y_train, _ = cancer
-    clf = MCDropoutClassifier(
-        hidden_layer_sizes=(8,),
-        epochs=5,
-        learning_rate=0.01,
-        n_samples=20,
-        random_state=0,
-    )
-    return clf.fit(X_train, y_train)
 
 
 def test_from_predictions_plots_the_curve():

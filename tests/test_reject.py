@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, make_classification
+from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -64,26 +64,6 @@ def data():
         random_state=0,
     )
     return train_test_split(X, y, test_size=0.5, random_state=0)
-
-
-@pytest.fixture(scope="module")
-def cancer():
-    X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    return train_test_split(X, y, test_size=0.4, random_state=0)
-
-
-@pytest.fixture(scope="module")
-def mc_clf(cancer):
-    X_train, _, y_train, _ = cancer
-    clf = MCDropoutClassifier(
-        hidden_layer_sizes=(8,),
-        epochs=5,
-        learning_rate=0.01,
-        n_samples=20,
-        random_state=0,
-    )
-    return clf.fit(X_train, y_train)
 
 
 @pytest.mark.parametrize("coverage", [0.5, 0.8, 0.95])
