@@ -121,18 +121,40 @@ class MCDropoutMixin:
             kwargs["optimizer"].learning_rate = self.learning_rate
         return kwargs
 
-    def _validate_X(self, X, reset):
-        X = validate_data(self, X, reset=reset, dtype=np.float32, accept_sparse=False)
-        if reset:
+    # Keyword arguments of validate_data for (X, y); subclasses widen them.
+    _validate_y_kwargs = {}
+
+    def _validate_y_alone(self, y):
+        """Validate y given without X (scikeras' ``score`` path)."""
+        raise NotImplementedError
+
+    def _check_target(self, y, reset):
+        """Estimator-specific checks of a validated y."""
+
+    def _validate_data(self, X=None, y=None, reset=False):
+        # Replaces scikeras' check_X_y: scikit-learn's own wording, feature
+        # names, no sparse input, and float32 whatever the dtype seen at fit.
+        common = dict(reset=reset, dtype=np.float32, accept_sparse=False)
+        if X is not None and y is not None:
+            X, y = validate_data(self, X, y, **common, **self._validate_y_kwargs)
+        elif X is not None:
+            X = validate_data(self, X, **common)
+        elif y is not None:
+            y = self._validate_y_alone(y)
+        if y is not None:
+            self._check_target(y, reset)
+            if reset:
+                # Metadata scikeras passes to build functions as ``meta``.
+                self.target_type_ = self._type_of_target(y)
+                self.y_dtype_ = y.dtype
+                self.y_ndim_ = y.ndim
+        if X is not None and reset:
             self.X_dtype_ = X.dtype
             self.X_shape_ = X.shape
-        return X
+        return X, y
 
     def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         self._check_params()
-        if sample_weight is not None:
-            # scikeras multiplies class weights into sample_weight in place.
-            sample_weight = np.array(sample_weight, dtype=np.float64, copy=True)
         fit_args = dict(epochs=epochs, initial_epoch=initial_epoch, **kwargs)
         if _cache.applies(self, warm_start):
             _cache.fit(self, X, y, sample_weight, fit_args)
@@ -188,12 +210,16 @@ class MCDropoutMixin:
         return self.feature_encoder_.transform(X)
 
     def _run(self, X, mode):
-        X = self._prepare(X)
+        """Validate X, then run ``n_samples`` passes over it."""
+        return self._sample(self._prepare(X), int(self.n_samples), mode)
+
+    def _sample(self, X, n_passes, mode, verbose=None):
+        """Run ``n_passes`` passes over already validated X (see MCSampler.run)."""
         return _network.get_sampler(self.model_, self._n_classes_out()).run(
             X,
-            int(self.n_samples),
+            n_passes,
             self.mc_seed_,
             mode=mode,
             memory_mb=self.max_chunk_memory,
-            verbose=self.verbose,
+            verbose=self.verbose if verbose is None else verbose,
         )

