@@ -28,8 +28,8 @@ from sklearn.datasets import make_classification
 
 import sk_mcdropout
 from sk_mcdropout import MCDropoutClassifier, _network
-
-keras, tf = _network.keras, _network.tf
+from sk_mcdropout._backend import keras, tf
+from sk_mcdropout._sampler import _moments
 
 
 def best_of(fn, repeats):
@@ -80,7 +80,7 @@ def make_floor(clf, n_passes):
         parts = []
         for start in range(0, len(X), step):
             samples = passes(tf.constant(X[start : start + step])).numpy()
-            parts.append(_network._moments(samples)[0])
+            parts.append(_moments(samples)[0])
         return np.concatenate(parts)
 
     return run

@@ -1,10 +1,11 @@
 """Monte Carlo dropout as a first-class scikit-learn citizen."""
 
-# _network first: it imports TensorFlow with its start-up notices silenced.
-from . import _network  # noqa: F401, I001
+# _backend first: it imports TensorFlow (which scikeras imports too) with its
+# start-up notices silenced, and without starting its runtime.
+from . import _backend  # noqa: F401, I001
 from . import metrics, uncertainty
+from ._backend import limit_tf_threads
 from ._classifier import MCDropoutClassifier
-from ._network import limit_tf_threads
 from ._plotting import RejectionCurveDisplay
 from ._regressor import MCDropoutRegressor
 from ._reject import RejectOptionClassifier

@@ -155,6 +155,7 @@ class MCDropoutMixin:
 
     def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         self._check_params()
+        _network.ensure_runtime()
         fit_args = dict(epochs=epochs, initial_epoch=initial_epoch, **kwargs)
         if _cache.applies(self, warm_start):
             _cache.fit(self, X, y, sample_weight, fit_args)

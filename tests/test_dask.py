@@ -12,7 +12,7 @@ from conftest import TINY
 from sklearn.model_selection import GridSearchCV
 
 from sk_mcdropout import MCDropoutClassifier
-from sk_mcdropout._network import limit_tf_threads
+from sk_mcdropout import _backend, limit_tf_threads
 
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
@@ -26,7 +26,12 @@ def tf_env():
         # limit_tf_threads sets os.environ: undo it for the rest of the session.
         for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
             mp.setenv(name, "0")
-        yield limit_tf_threads(1)
+        # This process's pools cannot change once its runtime has started:
+        # limit_tf_threads says so, and still sets the workers' environment.
+        _backend.ensure_runtime()
+        with pytest.warns(RuntimeWarning, match="only the environment"):
+            env = limit_tf_threads(1)
+        yield env
 
 
 @pytest.fixture(scope="module")

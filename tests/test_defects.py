@@ -8,9 +8,8 @@ import pytest
 import scipy.sparse as sp
 import tensorflow as tf
 from conftest import tiny
-from tensorflow.python.framework import config as tf_config
 
-from sk_mcdropout import MCDropoutClassifier
+from sk_mcdropout import MCDropoutClassifier, _compat
 
 
 def test_unseeded_fit_after_seeded_fit(binary_data):
@@ -18,7 +17,7 @@ def test_unseeded_fit_after_seeded_fit(binary_data):
     tiny(epochs=1, random_state=0).fit(X, y)
     # scikeras leaves op determinism on: the next unseeded, shuffling fit
     # raised "Random ops require a seed to be set when determinism is enabled".
-    assert not tf_config.is_op_determinism_enabled()
+    assert not _compat.op_determinism_enabled()
     clf = tiny(epochs=1, random_state=None, shuffle=True).fit(X, y)
     assert clf.predict_proba(X[:3]).shape == (3, 2)
 
