@@ -70,11 +70,18 @@ def ensure_runtime():
     with _RUNTIME_LOCK:
         if _runtime_ready:
             return
-        quiet = _QUIET and not _compat.runtime_started()
-        with _stderr_silenced() if quiet else contextlib.nullcontext():
+        with _quiet_if_first():
             # Device discovery prints the CUDA notices.
             tf.config.list_logical_devices()
         _runtime_ready = True
+
+
+def _quiet_if_first():
+    """Silence TensorFlow's start-up notices if the library imported it and its
+    runtime has not started yet (device discovery prints them)."""
+    if _QUIET and not _compat.runtime_started():
+        return _stderr_silenced()
+    return contextlib.nullcontext()
 
 
 def check_backend():
@@ -143,10 +150,11 @@ def limit_tf_threads(n_threads=1):
     }
     os.environ.update(env)
     threading_config = tf.config.threading
-    current = (
-        threading_config.get_intra_op_parallelism_threads(),
-        threading_config.get_inter_op_parallelism_threads(),
-    )
+    with _quiet_if_first():
+        current = (
+            threading_config.get_intra_op_parallelism_threads(),
+            threading_config.get_inter_op_parallelism_threads(),
+        )
     if current == (n_threads, n_threads):
         return env
     if _compat.runtime_started():
@@ -159,6 +167,7 @@ def limit_tf_threads(n_threads=1):
             stacklevel=2,
         )
         return env
-    threading_config.set_intra_op_parallelism_threads(n_threads)
-    threading_config.set_inter_op_parallelism_threads(n_threads)
+    with _quiet_if_first():
+        threading_config.set_intra_op_parallelism_threads(n_threads)
+        threading_config.set_inter_op_parallelism_threads(n_threads)
     return env

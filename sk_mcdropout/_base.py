@@ -8,17 +8,24 @@ No TensorFlow here: everything that touches the network goes through
 import functools
 import inspect
 import numbers
+import os
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import (
     check_is_fitted,
     check_random_state,
-    check_scalar,
     validate_data,
 )
 
 from . import _cache, _network
+from ._compat import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
 
 _SEED_MAX = 2**31 - 1
 
@@ -27,6 +34,41 @@ def _mix(*ints):
     """A seed in [0, 2**31) derived from integers, stable across processes."""
     state = np.random.SeedSequence([int(i) for i in ints]).generate_state(1)
     return int(state[0]) % _SEED_MAX
+
+
+# Constraints of the parameters both estimators have, in scikit-learn's
+# vocabulary (sklearn.utils._param_validation); checked at fit.
+_POSITIVE_INT = Interval(numbers.Integral, 1, None, closed="left")
+_PARAMETER_CONSTRAINTS = {
+    "model": [None, callable],
+    "build_fn": [None, callable],
+    "hidden_layer_sizes": [
+        "array-like",
+        _POSITIVE_INT,
+    ],
+    "activation": [str, callable],
+    "p": [Interval(numbers.Real, 0, 1, closed="left"), None],
+    "n_samples": [_POSITIVE_INT],
+    "epochs": [_POSITIVE_INT],
+    "batch_size": [_POSITIVE_INT, None],
+    "validation_batch_size": [_POSITIVE_INT, None],
+    "optimizer": [str, type, HasMethods(["apply_gradients"])],
+    "learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), None],
+    "loss": [str, callable, None],
+    "metrics": [list, tuple, dict, None],
+    "max_chunk_memory": [Interval(numbers.Real, 0, None, closed="neither")],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+    "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+    "callbacks": [list, tuple, None],
+    "validation_split": [Interval(numbers.Real, 0, 1, closed="left")],
+    "shuffle": ["boolean", StrOptions({"batch"})],
+    "run_eagerly": ["boolean"],
+}
+
+# Prediction-time parameters, which can change after fit.
+_PREDICT_PARAMS = ("n_samples", "max_chunk_memory")
 
 
 class MCDropoutMixin:
@@ -46,31 +88,47 @@ class MCDropoutMixin:
     # ------------------------------------------------------------------
 
     def _check_params(self):
-        if self.p is not None:
-            check_scalar(
-                self.p,
-                "p",
-                numbers.Real,
-                min_val=0.0,
-                max_val=1.0,
-                include_boundaries="left",
+        """Validate the parameters as scikit-learn does, before any work."""
+        self._validate(self._parameter_constraints)
+        if self.p is None and self.model is None:
+            raise InvalidParameterError(
+                f"The 'p' parameter of {type(self).__name__} must be a float in "
+                "the range [0, 1) with the built-in network (model=None); p=None "
+                "keeps the dropout rates of a user's network. Got None instead."
             )
-        elif self.model is None:
-            raise ValueError(
-                "p=None keeps the dropout rates of a user's network, but the "
-                "built-in network (model=None) needs a float p in [0, 1)."
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
+        if not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1
+            for n in sizes
+        ):
+            raise InvalidParameterError(
+                f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must "
+                "be a sequence of ints in the range [1, inf). Got "
+                f"{self.hidden_layer_sizes!r} instead."
             )
-        self._check_predict_params()
+        if self.model is None and isinstance(self.activation, str):
+            _network.check_activation(self.activation, type(self).__name__)
 
     def _check_predict_params(self):
-        check_scalar(self.n_samples, "n_samples", numbers.Integral, min_val=1)
-        check_scalar(
-            self.max_chunk_memory,
-            "max_chunk_memory",
-            numbers.Real,
-            min_val=0.0,
-            include_boundaries="neither",
+        self._validate(
+            {name: self._parameter_constraints[name] for name in _PREDICT_PARAMS}
         )
+
+    def _validate(self, constraints):
+        params = self.get_params(deep=False)
+        validate_parameter_constraints(
+            constraints,
+            {name: params[name] for name in constraints if name in params},
+            caller_name=type(self).__name__,
+        )
+        if "max_chunk_memory" in constraints and not np.isfinite(self.max_chunk_memory):
+            # Interval(Real, 0, None) admits inf, which cannot size a chunk.
+            raise InvalidParameterError(
+                f"The 'max_chunk_memory' parameter of {type(self).__name__} must "
+                f"be a finite float in the range (0, inf). Got "
+                f"{self.max_chunk_memory!r} instead."
+            )
 
     def _draw_seeds(self):
         # None draws fresh OS entropy rather than from NumPy's global stream, so

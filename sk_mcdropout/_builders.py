@@ -4,6 +4,7 @@ import numpy as np
 
 from . import _compat
 from ._backend import keras
+from ._compat import InvalidParameterError
 
 
 def build_mlp(meta, hidden_layer_sizes=(100,), activation="relu", p=0.2):
@@ -20,6 +21,18 @@ def build_mlp(meta, hidden_layer_sizes=(100,), activation="relu", p=0.2):
         x = keras.layers.Dropout(p, name=f"dropout_{i}")(x)
     outputs = keras.layers.Dense(n_classes, activation="softmax", name="proba")(x)
     return keras.Model(inputs, outputs, name="mc_dropout_mlp")
+
+
+def check_activation(name, caller):
+    """Refuse an activation name that Keras does not know, in scikit-learn's words."""
+    try:
+        keras.activations.get(name)
+    except ValueError:
+        raise InvalidParameterError(
+            f"The 'activation' parameter of {caller} must be a Keras activation "
+            f"name such as 'relu', 'tanh' or 'gelu', or a callable. Got {name!r} "
+            "instead."
+        ) from None
 
 
 def dropout_layers(model):

@@ -16,7 +16,8 @@ from sklearn.utils.validation import (
 )
 
 from . import _network
-from ._base import MCDropoutMixin
+from ._base import _PARAMETER_CONSTRAINTS, MCDropoutMixin
+from ._compat import StrOptions
 
 
 class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
@@ -150,6 +151,11 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
     (20, 2, 3)
     """
 
+    _parameter_constraints = {
+        **_PARAMETER_CONSTRAINTS,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
     def __init__(
         self,
         model=None,
@@ -169,6 +175,13 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         warm_start=False,
         class_weight=None,
         memory=None,
+        callbacks=None,
+        metrics=None,
+        validation_split=0.0,
+        validation_batch_size=None,
+        shuffle=True,
+        run_eagerly=False,
+        build_fn=None,
         **kwargs,
     ):
         super().__init__(
@@ -180,6 +193,13 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            callbacks=callbacks,
+            metrics=metrics,
+            validation_split=validation_split,
+            validation_batch_size=validation_batch_size,
+            shuffle=shuffle,
+            run_eagerly=run_eagerly,
+            build_fn=build_fn,
             class_weight=class_weight,
             **kwargs,
         )
@@ -265,6 +285,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         self : MCDropoutClassifier
             The fitted estimator.
         """
+        self._check_params()
         if self.class_weight is not None and sample_weight is not None:
             sample_weight = np.array(sample_weight, dtype=np.float64, copy=True)
         # scikeras resets classes_ to None on every fit and only restores it
@@ -296,6 +317,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         self : MCDropoutClassifier
             The fitted estimator.
         """
+        self._check_params()
         if self.class_weight is not None and sample_weight is not None:
             sample_weight = np.array(sample_weight, dtype=np.float64, copy=True)
         return super().partial_fit(

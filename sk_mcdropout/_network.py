@@ -16,6 +16,7 @@ from ._backend import check_backend, ensure_runtime, limit_tf_threads
 from ._builders import (
     build_mlp,
     build_regression_mlp,
+    check_activation,
     check_model,
     dropout_layers,
     output_width,
@@ -35,6 +36,7 @@ __all__ = [
     "MCSampler",
     "build_mlp",
     "build_regression_mlp",
+    "check_activation",
     "check_backend",
     "check_model",
     "deterministic_outputs",

@@ -14,7 +14,8 @@ from sklearn.utils import RegressorTags
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import _network
-from ._base import MCDropoutMixin
+from ._base import _PARAMETER_CONSTRAINTS, MCDropoutMixin
+from ._compat import StrOptions
 
 _NOISE = ("homoscedastic", "heteroscedastic")
 _KINDS = ("total", "epistemic", "aleatoric")
@@ -213,6 +214,12 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     (20, 3)
     """
 
+    _parameter_constraints = {
+        **_PARAMETER_CONSTRAINTS,
+        "input_dropout": ["boolean"],
+        "noise": [StrOptions(set(_NOISE))],
+    }
+
     def __init__(
         self,
         model=None,
@@ -233,6 +240,13 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         verbose=0,
         warm_start=False,
         memory=None,
+        callbacks=None,
+        metrics=None,
+        validation_split=0.0,
+        validation_batch_size=None,
+        shuffle=True,
+        run_eagerly=False,
+        build_fn=None,
         **kwargs,
     ):
         super().__init__(
@@ -244,6 +258,13 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            callbacks=callbacks,
+            metrics=metrics,
+            validation_split=validation_split,
+            validation_batch_size=validation_batch_size,
+            shuffle=shuffle,
+            run_eagerly=run_eagerly,
+            build_fn=build_fn,
             **kwargs,
         )
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -280,11 +301,6 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
 
     def _heteroscedastic(self):
         return self.noise == "heteroscedastic"
-
-    def _check_params(self):
-        if self.noise not in _NOISE:
-            raise ValueError(f"noise must be one of {_NOISE}, got {self.noise!r}.")
-        super()._check_params()
 
     def _default_build_fn(self):
         return functools.partial(

@@ -11,8 +11,7 @@ import pytest
 from conftest import TINY
 from sklearn.model_selection import GridSearchCV
 
-from sk_mcdropout import MCDropoutClassifier
-from sk_mcdropout import _backend, limit_tf_threads
+from sk_mcdropout import MCDropoutClassifier, _backend, limit_tf_threads
 
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")

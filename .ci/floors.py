@@ -1,0 +1,19 @@
+"""Print pip constraints that pin every dependency to the floor pyproject.toml declares.
+
+The runtime dependencies and the `test` extra: `name>=X` becomes `name==X`, so
+the floor environment of .ci/run installs exactly the declared floors.
+"""
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+project = tomllib.loads(Path(sys.argv[1]).read_text())["project"]
+requirements = project["dependencies"] + project["optional-dependencies"]["test"]
+for requirement in requirements:
+    match = re.fullmatch(r"([A-Za-z0-9_.-]+)(\[[^\]]*\])?\s*>=\s*([^,;\s]+).*", requirement)
+    if match is None:
+        sys.exit(f"no floor (>=) declared for {requirement!r}")
+    name, _, floor = match.groups()
+    print(f"{name}=={floor}")

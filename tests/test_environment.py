@@ -1,0 +1,200 @@
+"""Works in the environments users already have: no import side effects,
+scikit-learn's parameter handling, thread safety, and no leaked networks."""
+
+import copy
+import gc
+import json
+import subprocess
+import sys
+import threading
+import weakref
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from conftest import tiny
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.estimator_checks import check_param_validation
+
+from sk_mcdropout import MCDropoutClassifier, MCDropoutRegressor
+from sk_mcdropout._compat import InvalidParameterError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_IMPORT_SCRIPT = """
+import json, os, sys
+before = dict(os.environ)
+if sys.argv[1] == "library":
+    import sk_mcdropout
+else:
+    import keras, scikeras.wrappers, tensorflow
+print("imported", file=sys.stderr, flush=True)
+import tensorflow as tf
+tf.config.threading.set_intra_op_parallelism_threads(1)
+tf.config.threading.set_inter_op_parallelism_threads(1)
+tf.config.set_visible_devices([], "GPU")
+changed = sorted(k for k in set(before) | set(os.environ)
+                 if before.get(k) != os.environ.get(k))
+print(json.dumps(changed))
+"""
+
+
+def _run(code, *args):
+    env = {
+        k: v
+        for k, v in __import__("os").environ.items()
+        if not k.startswith(("TF_", "KERAS_"))
+    }
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+
+
+def test_import_changes_no_environment_and_starts_no_runtime():
+    # TensorFlow's own import writes a few variables (TF2_BEHAVIOR, ...);
+    # importing the library must change exactly what importing its
+    # dependencies changes, and leave thread pools and devices configurable.
+    library = _run(_IMPORT_SCRIPT, "library")
+    plain = _run(_IMPORT_SCRIPT, "dependencies")
+    assert json.loads(library.stdout) == json.loads(plain.stdout)
+    # Quiet import: TensorFlow's notices printed at import are silenced.
+    assert library.stderr.startswith("imported\n")
+
+
+def test_quiet_by_default_and_limit_tf_threads_in_this_process():
+    code = """
+import numpy as np
+import sk_mcdropout
+sk_mcdropout.limit_tf_threads(1)
+X = np.random.RandomState(0).randn(40, 3)
+y = np.arange(40) % 2
+clf = sk_mcdropout.MCDropoutClassifier(hidden_layer_sizes=(4,), epochs=1,
+                                       n_samples=3, random_state=0).fit(X, y)
+clf.predict_proba(X)
+import tensorflow as tf
+print(tf.config.threading.get_intra_op_parallelism_threads(),
+      tf.config.threading.get_inter_op_parallelism_threads())
+"""
+    result = _run(code)
+    assert result.stdout.split() == ["1", "1"]
+    assert result.stderr == ""
+
+
+def test_limit_tf_threads_refuses_bad_values():
+    from sk_mcdropout import limit_tf_threads
+
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="'n_threads' parameter"):
+            limit_tf_threads(bad)
+
+
+# --------------------------------------------------------------------------
+# scikit-learn's parameter handling
+# --------------------------------------------------------------------------
+
+
+def test_repr_shows_only_what_differs_from_the_defaults():
+    clf = MCDropoutClassifier(
+        hidden_layer_sizes=(32,), epochs=15, n_samples=20, random_state=0
+    )
+    assert repr(clf) == (
+        "MCDropoutClassifier(epochs=15, hidden_layer_sizes=(32,), n_samples=20,\n"
+        "                    random_state=0)"
+    )
+    assert repr(MCDropoutRegressor()) == "MCDropoutRegressor()"
+    # The HTML table lists every parameter and marks those the user set.
+    assert clf._repr_html_().count('class="user-set"') == 4
+
+
+@pytest.mark.parametrize("Estimator", [MCDropoutClassifier, MCDropoutRegressor])
+def test_parameters_are_validated_in_scikit_learns_words(Estimator):
+    # Every parameter has a constraint, and a bad type or value raises
+    # InvalidParameterError from fit and partial_fit before any training.
+    check_param_validation(
+        Estimator.__name__, Estimator(hidden_layer_sizes=(4,), epochs=1, n_samples=2)
+    )
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"hidden_layer_sizes": (8, 0)}, "'hidden_layer_sizes' parameter"),
+        ({"hidden_layer_sizes": (8, 2.5)}, "'hidden_layer_sizes' parameter"),
+        ({"activation": "no_such_activation"}, "'activation' parameter"),
+        ({"learning_rate": 0.0}, "'learning_rate' parameter"),
+        ({"learning_rate": float("nan")}, "'learning_rate' parameter"),
+        ({"epochs": 0}, "'epochs' parameter"),
+        ({"batch_size": 0}, "'batch_size' parameter"),
+        ({"max_chunk_memory": float("inf")}, "'max_chunk_memory' parameter"),
+        ({"p": 1.0}, "'p' parameter"),
+        ({"p": None}, "'p' parameter"),
+    ],
+)
+def test_bad_parameter_values_are_refused(binary_data, params, match):
+    X, y = binary_data
+    with pytest.raises(InvalidParameterError, match=match):
+        tiny(**params).fit(X[:20], y[:20])
+
+
+def test_prediction_time_parameters_are_checked_at_prediction(binary_clf, binary_data):
+    clf = copy.deepcopy(binary_clf).set_params(n_samples=0)
+    with pytest.raises(InvalidParameterError, match="'n_samples' parameter"):
+        clf.predict_proba(binary_data[0][:2])
+
+
+# --------------------------------------------------------------------------
+# Threads
+# --------------------------------------------------------------------------
+
+
+def test_threaded_grid_search_equals_sequential(binary_data):
+    X, y = binary_data
+    X, y = X[::2], y[::2]
+    search = GridSearchCV(tiny(epochs=3), {"p": [0.1, 0.4], "n_samples": [5, 10]}, cv=2)
+    sequential = search.fit(X, y).cv_results_["mean_test_score"]
+    with joblib.parallel_backend("threading", n_jobs=2):
+        threaded = search.set_params(n_jobs=2).fit(X, y).cv_results_
+    np.testing.assert_array_equal(threaded["mean_test_score"], sequential)
+
+
+def test_predictions_from_several_threads_are_identical(binary_clf, binary_data):
+    X = binary_data[0]
+    expected = binary_clf.predict_proba(X)
+    results = [None] * 4
+
+    def predict(i):
+        results[i] = binary_clf.predict_proba(X)
+
+    threads = [threading.Thread(target=predict, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result in results:
+        np.testing.assert_array_equal(result, expected)
+
+
+# --------------------------------------------------------------------------
+# Memory
+# --------------------------------------------------------------------------
+
+
+def test_fitted_networks_are_collected_after_del(binary_data):
+    # The sampler cache must not keep a network (and its traced graphs) alive.
+    X, y = binary_data
+    refs = []
+    for seed in range(3):
+        clf = tiny(epochs=1, random_state=seed).fit(X, y)
+        clf.predict_proba(X[:10])
+        clf.predict_proba_samples(X[:10])
+        refs.append(weakref.ref(clf.model_))
+        del clf
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None, None]
