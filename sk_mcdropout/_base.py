@@ -37,7 +37,7 @@ def _mix(*ints):
 
 
 # Constraints of the parameters both estimators have, in scikit-learn's
-# vocabulary (sklearn.utils._param_validation); checked at fit.
+# vocabulary (scikit-learn's parameter validation); checked at fit.
 _POSITIVE_INT = Interval(numbers.Integral, 1, None, closed="left")
 _PARAMETER_CONSTRAINTS = {
     "model": [None, callable],

@@ -25,3 +25,26 @@ def test_ci_runs_the_readme_test_command():
         pytest.skip("not a source checkout")
     command = _bash_blocks()[1].strip().split(" && ", 2)[2]
     assert command in ci.read_text()
+
+
+def test_floor_environment_pins_every_declared_floor():
+    # CI's floor environment installs exactly the floors pyproject.toml
+    # declares, and the README's table lists them.
+    import subprocess
+    import sys
+
+    pytest.importorskip("tomllib")
+    script = ROOT / ".ci" / "floors.py"
+    if not script.exists():
+        pytest.skip("not a source checkout")
+    out = subprocess.run(
+        [sys.executable, str(script), str(ROOT / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pins = dict(line.split("==") for line in out.split())
+    assert {"numpy", "scikit-learn", "scikeras", "keras", "tensorflow"} <= set(pins)
+    readme = (ROOT / "README.md").read_text()
+    for name in ("tensorflow", "keras", "scikit-learn", "scikeras", "numpy"):
+        assert f"| {pins[name]} |" in readme, name
