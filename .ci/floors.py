@@ -6,13 +6,15 @@ the floor environment of .ci/run installs exactly the declared floors.
 
 import re
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 project = tomllib.loads(Path(sys.argv[1]).read_text())["project"]
 requirements = project["dependencies"] + project["optional-dependencies"]["test"]
 for requirement in requirements:
-    match = re.fullmatch(r"([A-Za-z0-9_.-]+)(\[[^\]]*\])?\s*>=\s*([^,;\s]+).*", requirement)
+    pattern = r"([A-Za-z0-9_.-]+)(\[[^\]]*\])?\s*>=\s*([^,;\s]+).*"
+    match = re.fullmatch(pattern, requirement)
     if match is None:
         sys.exit(f"no floor (>=) declared for {requirement!r}")
     name, _, floor = match.groups()

@@ -82,8 +82,7 @@ def main():
         ).stdout
         trace = json.loads(out.strip().splitlines()[-1])
         print(
-            f"{which:<14}{trace[9]:>10.0f}{trace[-1]:>10.0f}"
-            f"{slope(trace[10:]):>13.2f}"
+            f"{which:<14}{trace[9]:>10.0f}{trace[-1]:>10.0f}{slope(trace[10:]):>13.2f}"
         )
 
 
