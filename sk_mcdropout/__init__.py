@@ -8,6 +8,7 @@ from ._network import limit_tf_threads
 from ._plotting import RejectionCurveDisplay
 from ._regressor import MCDropoutRegressor
 from ._reject import RejectOptionClassifier
+from ._reject_regressor import RejectOptionRegressor
 
 __version__ = "0.1.0"
 
@@ -15,6 +16,7 @@ __all__ = [
     "MCDropoutClassifier",
     "MCDropoutRegressor",
     "RejectOptionClassifier",
+    "RejectOptionRegressor",
     "RejectionCurveDisplay",
     "metrics",
     "uncertainty",
