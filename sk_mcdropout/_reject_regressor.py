@@ -1,5 +1,6 @@
 """Reject option for regression: abstain where the predictive std is largest."""
 
+import inspect
 from numbers import Real
 
 import numpy as np
@@ -25,16 +26,25 @@ from .metrics import _check_sample_weight
 _LOSSES = ("squared_error", "interval_miss")
 
 
-def _mean_and_std(estimator, X):
+def _check_return_std(estimator):
     try:
-        mean, std = estimator.predict(X, return_std=True)
-    except TypeError as error:
-        raise ValueError(
-            "RejectOptionRegressor needs a regressor whose predict accepts "
-            "return_std=True (MCDropoutRegressor, GaussianProcessRegressor, "
-            f"BayesianRidge, or a Pipeline ending with one); "
-            f"{type(estimator).__name__} raised: {error}"
-        ) from None
+        parameters = inspect.signature(estimator.predict).parameters
+    except (TypeError, ValueError):  # a builtin: let the call decide
+        return
+    if "return_std" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    ):
+        return
+    raise ValueError(
+        "RejectOptionRegressor needs a regressor whose predict accepts "
+        "return_std=True (MCDropoutRegressor, GaussianProcessRegressor, "
+        "BayesianRidge, or a Pipeline ending with one); the predict of "
+        f"{type(estimator).__name__} does not."
+    )
+
+
+def _mean_and_std(estimator, X):
+    mean, std = estimator.predict(X, return_std=True)
     mean = np.asarray(mean, dtype=np.float64).reshape(-1)
     std = np.asarray(std, dtype=np.float64).reshape(-1)
     return mean, std
@@ -201,6 +211,7 @@ class RejectOptionRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
                 "The 'estimator' parameter must be a regressor with fit and "
                 f"predict methods; got {self.estimator!r}."
             )
+        _check_return_std(self.estimator)
         if not isinstance(self.loss, str) or self.loss not in _LOSSES:
             raise ValueError(
                 f"The 'loss' parameter must be one of {list(_LOSSES)}; "

@@ -17,12 +17,12 @@ by the Hoeffding-Bentkus bound of Bates et al. (2021) for a loss in [0, 1]
 (e.g. cost-weighted errors), conditionally on the number of accepted rows.
 The thresholds tried are corrected for by Learn-then-Test's fixed-sequence
 testing (Angelopoulos et al., 2021): candidates are tested in order of
-increasing coverage, each at level ``delta``, from the fewest rows that could
-be certified at all, and the search stops at the first one that cannot be
-certified. SGR's binary search (Geifman and El-Yaniv, 2017) needs a union
+increasing coverage, each at level ``delta``, from a start fixed in advance
+(:func:`sequence_start`), and the search stops at the first one that cannot
+be certified. SGR's binary search (Geifman and El-Yaniv, 2017) needs a union
 bound over its ``ceil(log2(m + 1))`` tests, i.e. each at ``delta / 11`` for
 2,000 candidates, which widens every bound. Fixed-sequence testing loses
-only when the risk at small coverage is close to ``max_risk`` (an early
+only when the risk just after its start is close to ``max_risk`` (an early
 failure ends the search), which is not how a useful uncertainty ranking
 behaves: on ISLR Default with 2,000 calibration rows, the coverage it
 certified at ``max_risk=0.01``, ``confidence=0.9`` was 95% of the oracle's
@@ -155,7 +155,7 @@ def certify_fixed_sequence(count, loss_count, max_risk, delta, binary):
     """
     if max_risk <= 0:
         return None, np.nan
-    n_start = sequence_start(max_risk, delta)
+    n_start = sequence_start(max_risk, delta, count[-1])
     candidates = np.flatnonzero(count >= n_start)
     if binary:
         # All bounds at once: the same result as testing one by one.
@@ -172,18 +172,22 @@ def certify_fixed_sequence(count, loss_count, max_risk, delta, binary):
     return best, best_bound
 
 
-def sequence_start(max_risk, delta):
+def sequence_start(max_risk, delta, n_rows):
     """Fewest accepted rows at which fixed-sequence testing starts.
 
-    The smallest n at which a sample with no loss at all is certified:
-    ``(1 - max_risk) ** n <= delta``. Fewer rows can never be certified, and
-    the number depends on ``max_risk`` and ``delta`` alone, so the sequence
-    is fixed before the calibration data is seen, as fixed-sequence testing
-    requires.
+    The larger of the fewest rows that could be certified at all, with no
+    loss (``(1 - max_risk) ** n <= delta``), and a tenth of the calibration
+    rows. Both are known before the calibration losses are seen, as
+    fixed-sequence testing requires. The tenth keeps a few unlucky rows at a
+    tiny coverage, where every bound is wide, from ending the search when
+    the risk is flat in the coverage (as for interval misses of a calibrated
+    regressor); a reject option that automates less than a tenth of the
+    rows is rarely what is wanted.
     """
     if max_risk >= 1:
         return 1
-    return max(1, math.ceil(math.log(delta) / math.log1p(-max_risk) - 1e-9))
+    n_min = math.ceil(math.log(delta) / math.log1p(-max_risk) - 1e-9)
+    return max(1, n_min, math.ceil(n_rows / 10))
 
 
 def certify_sgr(count, loss_count, max_risk, delta, binary):
@@ -269,7 +273,7 @@ def select_threshold(
         certify = certify_sgr if method == "sgr" else certify_fixed_sequence
         idx, bound = certify(count, loss_count, max_risk, delta, binary)
         if idx is None:
-            n_min = sequence_start(max_risk, delta) if max_risk > 0 else None
+            n_min = sequence_start(max_risk, delta, 1) if max_risk > 0 else None
             need = (
                 f" (even with no error it takes at least {n_min} accepted "
                 "rows, and the first certification failure, in order of "
