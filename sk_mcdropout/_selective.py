@@ -107,22 +107,25 @@ def clopper_pearson_upper(k, n, delta):
 
 
 def _hb_pvalue(mean_loss, n, risk):
-    """Hoeffding-Bentkus p-value of "risk > ``risk``" for a [0, 1] loss."""
-    a = min(mean_loss, risk)
-    if risk >= 1:
-        return 1.0
+    """Hoeffding-Bentkus p-value of "mean loss > ``risk``", for a [0, 1] loss.
+
+    Vectorised over ``mean_loss`` and ``n``; ``risk`` < 1.
+    """
+    mean_loss = np.asarray(mean_loss, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    a = np.minimum(mean_loss, risk)
     # Kullback-Leibler divergence between Bernoulli(a) and Bernoulli(risk).
     h = xlogy(a, a / risk) + xlogy(1 - a, (1 - a) / (1 - risk))
-    hoeffding = math.exp(-n * h)
-    bentkus = math.e * binom.cdf(math.ceil(n * mean_loss), n, risk)
-    return min(hoeffding, bentkus, 1.0)
+    hoeffding = np.exp(-n * h)
+    bentkus = math.e * binom.cdf(np.ceil(n * mean_loss - 1e-9), n, risk)
+    return np.minimum(np.minimum(hoeffding, bentkus), 1.0)
 
 
 def hoeffding_bentkus_upper(loss_sum, n, delta):
     """Upper confidence bound on the mean of a [0, 1] loss (Bates et al.)."""
     mean_loss = loss_sum / n
     lo, hi = mean_loss, 1.0
-    if _hb_pvalue(mean_loss, n, hi - 1e-12) > delta:
+    if mean_loss >= 1 or _hb_pvalue(mean_loss, n, 1 - 1e-12) > delta:
         return 1.0
     for _ in range(60):
         mid = 0.5 * (lo + hi)
@@ -157,18 +160,28 @@ def certify_fixed_sequence(count, loss_count, max_risk, delta, binary):
         return None, np.nan
     n_start = sequence_start(max_risk, delta, count[-1])
     candidates = np.flatnonzero(count >= n_start)
+    # All tests at once: the same result as testing one by one.
     if binary:
-        # All bounds at once: the same result as testing one by one.
         bounds = clopper_pearson_upper(loss_count[candidates], count[candidates], delta)
+        passed = bounds <= max_risk
+    elif max_risk >= 1:
+        passed = np.ones(candidates.size, dtype=bool)
     else:
-        bounds = np.array(
-            [upper_bound(loss_count[i], count[i], delta, False) for i in candidates]
-        )
-    failed = np.flatnonzero(bounds > max_risk)
+        mean_loss = loss_count[candidates] / count[candidates]
+        passed = _hb_pvalue(mean_loss, count[candidates], max_risk) <= delta
+    failed = np.flatnonzero(~passed)
     n_passed = failed[0] if failed.size else candidates.size
     if n_passed == 0:
         return None, np.nan
-    best, best_bound = int(candidates[n_passed - 1]), float(bounds[n_passed - 1])
+    best = int(candidates[n_passed - 1])
+    if binary:
+        best_bound = float(bounds[n_passed - 1])
+    else:
+        # The p-value at max_risk passed, so the bound is at most max_risk
+        # (up to the bisection's resolution).
+        best_bound = min(
+            upper_bound(loss_count[best], count[best], delta, False), max_risk
+        )
     return best, best_bound
 
 
