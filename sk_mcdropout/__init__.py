@@ -9,6 +9,7 @@ from ._classifier import MCDropoutClassifier
 from ._plotting import RejectionCurveDisplay
 from ._regressor import MCDropoutRegressor
 from ._reject import RejectOptionClassifier
+from ._reject_regressor import RejectOptionRegressor
 
 __version__ = "0.1.0"
 
@@ -16,6 +17,7 @@ __all__ = [
     "MCDropoutClassifier",
     "MCDropoutRegressor",
     "RejectOptionClassifier",
+    "RejectOptionRegressor",
     "RejectionCurveDisplay",
     "metrics",
     "uncertainty",

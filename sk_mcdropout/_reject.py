@@ -1,12 +1,13 @@
 """Reject option: abstain on the rows the model is least sure about."""
 
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import StratifiedShuffleSplit, check_cv
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, get_tags, indexable
 from sklearn.utils.metaestimators import available_if
@@ -14,16 +15,17 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .metrics import _check_sample_weight, _curve, _index_at_coverage, _index_at_risk
-from .uncertainty import _MEASURES
+from ._selective import above_threshold, select_threshold
+from .metrics import _check_sample_weight
+from .uncertainty import _MEASURES, max_probability_uncertainty, predictive_entropy
 
 _DEFAULT_COVERAGE = 0.9
 
 
-def _check_measure(measure):
+def _check_measure(measure, name="measure"):
     if not isinstance(measure, str) or measure not in _MEASURES:
         raise ValueError(
-            f"The 'measure' parameter must be one of {sorted(_MEASURES)}; "
+            f"The '{name}' parameter must be one of {sorted(_MEASURES)}; "
             f"got {measure!r}."
         )
 
@@ -50,19 +52,41 @@ def _proba_samples(estimator, X):
     )
 
 
-def _proba_and_uncertainty(estimator, X, measure):
-    """Mean class probabilities and the chosen uncertainty of each row.
+def _classifier_scores(estimator, X, measure, novelty_measure=None):
+    """Mean probabilities, uncertainty, its tie-breaker and novelty score.
 
-    Both come from the same predictions (one set of MC passes), so the labels
-    derived from the probabilities and the uncertainty used to reject them
-    cannot disagree.
+    All come from the same predictions (one set of MC passes), so the labels
+    derived from the probabilities and the scores used to reject them cannot
+    disagree. The tie-breaker is a continuous score of the mean probabilities:
+    the entropy for ``max_probability`` (it orders multiclass rows that tie on
+    their top probability), one minus the top probability for the MC measures
+    (the variation ratio takes only ``n_samples + 1`` values).
     """
-    function, needs_samples = _MEASURES[measure]
+    needs_samples = _MEASURES[measure][1] or (
+        novelty_measure is not None and _MEASURES[novelty_measure][1]
+    )
     if needs_samples:
-        samples = np.asarray(_proba_samples(estimator, X), dtype=np.float64)
-        return samples.mean(axis=0), function(samples)
-    proba = np.asarray(estimator.predict_proba(X))
-    return proba, function(proba)
+        source = np.asarray(_proba_samples(estimator, X), dtype=np.float64)
+        proba = source.mean(axis=0)
+    else:
+        source = proba = np.asarray(estimator.predict_proba(X))
+    primary = np.asarray(_MEASURES[measure][0](source), dtype=np.float64)
+    if measure == "max_probability":
+        secondary = predictive_entropy(proba[np.newaxis])
+    else:
+        secondary = max_probability_uncertainty(proba)
+    novelty = (
+        None
+        if novelty_measure is None
+        else np.asarray(_MEASURES[novelty_measure][0](source), dtype=np.float64)
+    )
+    return proba, primary, secondary, novelty
+
+
+def _proba_and_uncertainty(estimator, X, measure):
+    """Mean class probabilities and the chosen uncertainty of each row."""
+    proba, primary, _, _ = _classifier_scores(estimator, X, measure)
+    return proba, primary
 
 
 def _default_reject_label(classes):
@@ -81,13 +105,18 @@ def _output_dtype(classes, reject_label):
     """A dtype that holds both the class labels and ``reject_label``.
 
     numpy would turn ints and strings into strings ("0", "1", "rejected"),
-    which silently changes the type of the predicted labels; object keeps
-    them as they are.
+    bools and ints into ints, and ints and floats into floats, which silently
+    changes the type of the predicted labels; object keeps them as they are.
     """
-    label = np.asarray(reject_label)
-    for kinds in ("iufb", "US"):
-        if classes.dtype.kind in kinds and label.dtype.kind in kinds:
-            return np.result_type(classes.dtype, label.dtype)
+    kind = classes.dtype.kind
+    label_kind = np.asarray(reject_label).dtype.kind
+    same_kind = (
+        (kind in "iu" and label_kind in "iu")
+        or (kind == "f" and label_kind in "iuf")
+        or (kind in "US" and label_kind in "US")
+    )
+    if same_kind:
+        return np.result_type(classes.dtype, np.asarray(reject_label).dtype)
     return np.dtype(object)
 
 
@@ -104,23 +133,163 @@ def _slice_params(params, indices, n_rows):
     return sliced
 
 
-def _fit_and_score_fold(
-    estimator, X, y, sample_weight, fit_params, train, test, measure
-):
-    """Fit on ``train``; return labels and uncertainty on ``test``."""
+def _fit_and_score_fold(estimator, X, y, sample_weight, fit_params, train, test, score):
+    """Fit on ``train``; return ``test`` and ``score(estimator, X_test)``."""
     n_rows = y.shape[0]
     params = dict(fit_params)
     if sample_weight is not None:
         params["sample_weight"] = sample_weight
     params = _slice_params(params, train, n_rows)
     estimator.fit(_safe_indexing(X, train), y[train], **params)
-    proba, uncertainty = _proba_and_uncertainty(
-        estimator, _safe_indexing(X, test), measure
+    return test, score(estimator, _safe_indexing(X, test))
+
+
+def _held_out_scores(meta, X, y, weights, fit_params, score, classifier):
+    """Per-row scores of held-out rows, and the estimator that predicts.
+
+    With a prefit or frozen estimator every row is held out and the
+    estimator is used as is; otherwise out-of-fold scores of clones fitted
+    on the other folds, then a clone refitted on all rows.
+
+    Returns
+    -------
+    estimator : estimator instance
+    index : ndarray of int
+        Rows of ``y`` the scores belong to.
+    scores : tuple of ndarray
+        ``score(estimator, X)`` concatenated over folds.
+    """
+    if _is_prefit(meta):
+        check_is_fitted(meta.estimator)
+        return meta.estimator, np.arange(y.shape[0]), score(meta.estimator, X)
+    if meta.confidence is not None:
+        warnings.warn(
+            f"The guarantee of confidence={meta.confidence} does not cover "
+            f"cross-fitted thresholds (cv={meta.cv!r}): the model that predicts "
+            "is refitted on all the rows, so it is not the one the threshold was "
+            "certified on. Fit a model, wrap it in FrozenEstimator and fit this "
+            "reject option on separate calibration rows.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if isinstance(meta.cv, Real) and not isinstance(meta.cv, (bool, Integral)):
+        if not 0 < meta.cv < 1:
+            raise ValueError(
+                "A float 'cv' is the held-out fraction and must be in "
+                f"(0, 1); got {meta.cv!r}."
+            )
+        splitter = StratifiedShuffleSplit if classifier else ShuffleSplit
+        cv = splitter(n_splits=1, test_size=meta.cv, random_state=meta.random_state)
+    else:
+        cv = check_cv(meta.cv, y, classifier=classifier)
+    folds = Parallel(n_jobs=meta.n_jobs)(
+        delayed(_fit_and_score_fold)(
+            clone(meta.estimator), X, y, weights, fit_params, train, test, score
+        )
+        for train, test in cv.split(X, y)
     )
-    # A fold whose training part lacks a class has fewer columns; its own
-    # classes_ maps the columns back to labels.
-    labels = np.asarray(estimator.classes_)[proba.argmax(axis=1)]
-    return test, labels, uncertainty
+    index = np.concatenate([fold[0] for fold in folds])
+    scores = tuple(
+        None if folds[0][1][i] is None else np.concatenate([f[1][i] for f in folds])
+        for i in range(len(folds[0][1]))
+    )
+    if weights is not None:
+        fit_params = {**fit_params, "sample_weight": weights}
+    estimator = clone(meta.estimator).fit(X, y, **fit_params)
+    return estimator, index, scores
+
+
+def _is_prefit(meta):
+    return (
+        isinstance(meta.cv, str)
+        and meta.cv == "prefit"
+        or isinstance(meta.estimator, FrozenEstimator)
+    )
+
+
+def _check_fraction_param(value, name, *, allow_zero=False, allow_one=True):
+    if value is None:
+        return
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise ValueError(
+            f"The '{name}' parameter must be a float or None; got {value!r}."
+        )
+    low_ok = value >= 0 if allow_zero else value > 0
+    high_ok = value <= 1 if allow_one else value < 1
+    if not (low_ok and high_ok):
+        interval = ("[0" if allow_zero else "(0") + (", 1]" if allow_one else ", 1)")
+        raise ValueError(
+            f"The '{name}' parameter must be in {interval} or None; got {value!r}."
+        )
+
+
+def _validate_common_params(meta, *, bounded_risk=True):
+    _check_fraction_param(meta.coverage, "coverage")
+    if bounded_risk:
+        _check_fraction_param(meta.max_risk, "max_risk", allow_zero=True)
+    elif meta.max_risk is not None and (
+        not isinstance(meta.max_risk, Real)
+        or isinstance(meta.max_risk, bool)
+        or not 0 <= meta.max_risk < np.inf
+    ):
+        raise ValueError(
+            "The 'max_risk' parameter must be a non-negative finite float or "
+            f"None; got {meta.max_risk!r}."
+        )
+    _check_fraction_param(meta.confidence, "confidence", allow_one=False)
+    if meta.coverage is not None and meta.max_risk is not None:
+        raise ValueError(
+            "Set at most one of 'coverage' and 'max_risk': the threshold is "
+            "chosen either for a coverage or for a risk."
+        )
+    if meta.confidence is not None and meta.max_risk is None:
+        raise ValueError(
+            "'confidence' is the probability that the selective risk is at most "
+            "'max_risk'; set max_risk too (a coverage target has no guarantee)."
+        )
+    if meta.n_jobs is not None and not isinstance(meta.n_jobs, Integral):
+        raise ValueError(
+            f"The 'n_jobs' parameter must be an int or None; got {meta.n_jobs!r}."
+        )
+
+
+def _learn_threshold(meta, losses, primary, secondary, weights, binary, passed=None):
+    """Set ``threshold_``, ``tiebreak_threshold_``, ``cv_*`` and ``risk_bound_``.
+
+    ``passed`` marks the held-out rows that the novelty guard accepts: the
+    threshold is learnt on them, so a guarantee is about the rows that both
+    rules accept, and a coverage target is about all rows.
+    """
+    coverage = meta.coverage
+    if meta.coverage is None and meta.max_risk is None:
+        coverage = _DEFAULT_COVERAGE
+    share = 1.0
+    if passed is not None:
+        share = weights[passed].sum() / weights.sum()
+        losses, primary, secondary, weights = (
+            losses[passed],
+            primary[passed],
+            secondary[passed],
+            weights[passed],
+        )
+        if coverage is not None:
+            coverage = min(1.0, coverage / share)
+    result = select_threshold(
+        losses,
+        primary,
+        secondary,
+        weights,
+        coverage=coverage,
+        max_risk=meta.max_risk,
+        confidence=meta.confidence,
+        binary=binary,
+        stacklevel=4,
+    )
+    meta.threshold_ = result["threshold"]
+    meta.tiebreak_threshold_ = result["tiebreak"]
+    meta.cv_coverage_ = result["coverage"] * share
+    meta.cv_risk_ = result["risk"]
+    meta.risk_bound_ = result["bound"]
 
 
 def _estimator_has(attr):
@@ -131,14 +300,34 @@ def _estimator_has(attr):
     return check
 
 
+def _classifier_fold_scores(estimator, X, measure, novelty_measure):
+    proba, primary, secondary, novelty = _classifier_scores(
+        estimator, X, measure, novelty_measure
+    )
+    # A fold whose training part lacks a class has fewer columns; its own
+    # classes_ maps the columns back to labels.
+    labels = np.asarray(estimator.classes_)[proba.argmax(axis=1)]
+    return labels, primary, secondary, novelty
+
+
+def _reasons(ambiguous, novel):
+    reason = np.full(ambiguous.shape, "accepted", dtype="<U9")
+    reason[ambiguous] = "ambiguous"
+    reason[novel] = "novel"
+    return reason
+
+
 class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Classifier that abstains on the rows its estimator is least sure about.
 
     A row is rejected (left to a human) when its uncertainty, as given by
-    ``measure``, is above ``threshold_``. The threshold is learnt on
-    out-of-fold predictions so that on new data the accepted fraction is
-    close to ``coverage``, or is the largest coverage whose selective error
-    (the error rate among accepted rows) stays within ``max_risk``.
+    ``measure``, is above ``threshold_``, or, with a novelty guard, when its
+    epistemic uncertainty is above ``novelty_threshold_``. The threshold is
+    learnt on held-out predictions so that on new data the accepted fraction
+    is close to ``coverage``; or is the largest coverage whose selective risk
+    (the error rate among accepted rows) stays within ``max_risk``; or, with
+    ``confidence``, the largest coverage whose selective risk is certified to
+    be at most ``max_risk`` with that confidence.
 
     Read the Notes on what is and is not guaranteed.
 
@@ -161,21 +350,49 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
           ``"variation_ratio"``, ``"predicted_class_std"``: computed from the
           MC passes, see :mod:`sk_mcdropout.uncertainty`.
 
+        Rows that tie in the measure are ordered by a continuous score of the
+        mean probabilities (see Notes).
+
     coverage : float in (0, 1], default=None
-        Target fraction of rows to accept. The threshold is the smallest
-        out-of-fold uncertainty at which at least this fraction is accepted.
-        If both ``coverage`` and ``max_risk`` are None, ``coverage=0.9`` is
-        used. Set at most one of them.
+        Target fraction of rows to accept. If ``coverage``, ``max_risk`` are
+        both None, ``coverage=0.9`` is used. Set at most one of them.
 
     max_risk : float in [0, 1], default=None
-        Largest acceptable selective error. The threshold is that of the
-        largest out-of-fold coverage whose selective error is at most
-        ``max_risk``. If no coverage qualifies, every row is rejected and a
-        warning is issued.
+        Largest acceptable selective risk: the error rate among accepted rows,
+        or their mean ``error_cost``. Without ``confidence`` the threshold is
+        that of the largest held-out coverage whose selective risk is at most
+        ``max_risk``. If none qualifies, every row is rejected and a warning
+        is issued.
+
+    confidence : float in (0, 1), default=None
+        With ``max_risk``: learn the threshold so that, with probability at
+        least ``confidence`` over the draw of the calibration rows, the
+        selective risk on new rows is at most ``max_risk`` (see Notes for
+        the assumptions). Use it with a ``FrozenEstimator`` and calibration
+        rows that the model was not fitted on.
+
+    error_cost : dict or None, default=None
+        Cost of a wrong prediction for a row of each true class, in [0, 1],
+        e.g. ``{"Yes": 1.0, "No": 0.2}`` when a missed default costs five
+        times a false alarm. Every class needs a cost. The selective risk is
+        then the mean cost over accepted rows (correct rows cost 0). None
+        means 1 for every class: the error rate.
+
+    novelty_quantile : float in (0, 1), default=None
+        Turns on the novelty guard: a row is also rejected when its
+        ``novelty_measure`` is above this quantile of the held-out rows' (e.g.
+        0.99 rejects about 1% of ordinary rows for that reason). The guard
+        catches rows unlike the training data, which a confident network can
+        place far from every decision boundary. Needs MC passes.
+
+    novelty_measure : str, default="mutual_information"
+        Epistemic uncertainty measure of the novelty guard; one of the MC
+        values of ``measure``. Mutual information isolates the disagreement
+        between passes, which is what grows away from the training data.
 
     cv : int, float, cross-validation generator, iterable or "prefit", \
             default=5
-        How the out-of-fold predictions are made:
+        How the held-out predictions are made:
 
         - an int, to use that many stratified folds;
         - a float in (0, 1), to use a single stratified shuffle split with
@@ -197,10 +414,12 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
     reject_label : int, float, str or None, default=None
         The label :meth:`predict` returns for rejected rows. It must not be
         one of the classes. None chooses one from the classes: -1 for numeric
-        labels (or one less than the smallest class when -1 is itself a
-        class, e.g. -2 for classes {-1, 1}) and ``"rejected"`` for string
-        labels. When it is of another kind than the classes (a string for
-        integer classes), predictions have dtype object.
+        or bool labels (or one less than the smallest class when -1 is
+        itself a class, e.g. -2 for classes {-1, 1}) and ``"rejected"`` for
+        string labels. When it is of another kind than the classes (a string
+        for integer classes, an int for bool classes, a float for integer
+        classes), predictions have dtype object, so the classes keep their
+        type.
 
     random_state : int, RandomState instance or None, default=None
         Controls the shuffle split when ``cv`` is a float. The estimator's own
@@ -216,16 +435,29 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
 
     threshold_ : float
         Rows with uncertainty above it are rejected. ``inf`` when the rule
-        accepted every out-of-fold row, ``-inf`` when ``max_risk`` could not
-        be met at any coverage.
+        accepted every held-out row, ``-inf`` when ``max_risk`` could not be
+        met (or certified) at any coverage.
+
+    tiebreak_threshold_ : float
+        Rows whose uncertainty equals ``threshold_`` are rejected when their
+        tie-breaking score is above this.
 
     cv_coverage_ : float
-        Fraction of the out-of-fold rows accepted at ``threshold_``; with
-        ties it can exceed ``coverage``.
+        Fraction of the held-out rows accepted (by both rules, with the
+        novelty guard).
 
     cv_risk_ : float
-        Selective error of the out-of-fold rows accepted at ``threshold_``
+        Selective risk of the held-out rows accepted at ``threshold_``
         (nan if none is accepted).
+
+    risk_bound_ : float
+        With ``confidence``: the certified upper bound on the selective risk
+        at ``threshold_`` (at most ``max_risk``; nan when nothing could be
+        certified). Without ``confidence``: nan.
+
+    novelty_threshold_ : float
+        Rows whose ``novelty_measure`` is above it are rejected as novel;
+        ``inf`` without a novelty guard.
 
     reject_label_ : int, float or str
         The label given to rejected rows.
@@ -243,6 +475,7 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
 
     See Also
     --------
+    RejectOptionRegressor : The same for a regressor's predictive std.
     sk_mcdropout.metrics.risk_coverage_curve : The trade-off the threshold is
         chosen on.
     sklearn.model_selection.TunedThresholdClassifierCV : The same
@@ -250,25 +483,66 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
 
     Notes
     -----
-    The out-of-fold rows are ranked by uncertainty and accepted in that order;
-    rows with equal uncertainty are accepted or rejected together, exactly as
-    in :func:`~sk_mcdropout.metrics.risk_coverage_curve`. On new data a row is
-    accepted when its uncertainty is at most ``threshold_``.
+    **Ranking and ties.** Held-out rows are ranked by uncertainty; rows with
+    equal uncertainty are ranked by a second, continuous score (one minus the
+    largest mean probability for the MC measures, the entropy of the
+    probabilities for ``max_probability``), so a coverage target is met even
+    for the variation ratio, whose 100 passes often all agree. Only rows
+    equal in both scores are accepted or rejected together; if such a group
+    makes the held-out coverage exceed ``coverage`` by more than 0.01, a
+    warning says so. On new data a row is accepted when its (uncertainty,
+    tie-breaker) pair is at most (``threshold_``, ``tiebreak_threshold_``).
 
-    Nothing is guaranteed on new data. The threshold is estimated on the
-    out-of-fold predictions of models fitted on part of the data, while
-    predictions come from a model refitted on all of it, which is usually a
-    little more confident: the accepted fraction on new data is close to,
-    not exactly, ``coverage``. With ``max_risk`` the largest qualifying
-    coverage is picked among many, which favours lucky points: expect the
-    selective error on new data to exceed ``max_risk`` about half of the time
-    when it binds. For a statistical guarantee, calibrate the threshold with
-    a risk-control method such as MAPIE's ``BinaryClassificationController``.
+    **The guarantee** (``max_risk`` with ``confidence``). For each candidate
+    threshold, an exact one-sided Clopper-Pearson upper bound on the error
+    rate of the accepted calibration rows (a Hoeffding-Bentkus bound when
+    ``error_cost`` has costs other than 0 and 1); the candidates are tested
+    in order of increasing coverage, Learn-then-Test's fixed-sequence
+    testing (Angelopoulos et al., 2021), and the last one certified before
+    the first failure is kept. Fixed-sequence testing spends the whole
+    ``1 - confidence`` on every test, where SGR's binary search (Geifman and
+    El-Yaniv, 2017) splits it over about ``log2(n_rows)`` tests (a union
+    bound); on ISLR Default with 2,000 calibration rows this gives a larger
+    certified coverage (see ``benchmarks/bench_guaranteed_risk.py``). The
+    guarantee assumes that the calibration rows and the new rows are
+    independent draws from the same distribution (exchangeable), that the
+    model was fitted on other rows and does not change afterwards (a
+    ``FrozenEstimator`` or ``cv="prefit"``), and it holds over the draw of
+    the calibration set: in at most ``1 - confidence`` of calibration sets
+    the risk on new rows exceeds ``max_risk``. It is about the average over
+    new rows, not each batch, and it does not survive a shift in the data.
+    Thresholds learnt with cross-fitting (``cv=5`` or a float) are **not**
+    covered: the model that predicts is refitted on all rows (a warning
+    says so). ``sample_weight`` is refused with ``confidence``: the bound is
+    on unweighted rows. When no threshold can be certified, every row is
+    rejected and a warning says why.
+
+    **Without confidence** nothing is guaranteed on new data: with
+    ``max_risk`` the largest qualifying coverage is picked among many, which
+    favours lucky points, so expect the selective risk on new data to exceed
+    ``max_risk`` about half of the time when it binds.
+
+    **Novelty guard.** With ``novelty_quantile``, the risk or coverage
+    threshold is learnt on the held-out rows the guard accepts, and
+    ``cv_coverage_`` counts the rows both rules accept; :meth:`reject` with
+    ``return_reason=True`` tells "ambiguous" rows (above ``threshold_``) from
+    "novel" ones (above ``novelty_threshold_``).
 
     ``predict`` returns the argmax of the probabilities the measure was
     computed from (for an MC measure, the mean of the same passes), which for
     most classifiers is what their own ``predict`` returns. :meth:`score` is
     the inherited accuracy, in which a rejected row counts as an error.
+
+    References
+    ----------
+    .. [1] Y. Geifman and R. El-Yaniv, "Selective Classification for Deep
+       Neural Networks", NeurIPS 2017 (SGR).
+    .. [2] A. N. Angelopoulos, S. Bates, E. J. Candes, M. I. Jordan and
+       L. Lei, "Learn then Test: Calibrating Predictive Algorithms to Achieve
+       Risk Control", 2021.
+    .. [3] S. Bates, A. Angelopoulos, L. Lei, J. Malik and M. I. Jordan,
+       "Distribution-Free, Risk-Controlling Prediction Sets", JACM 2021
+       (Hoeffding-Bentkus bound).
 
     Examples
     --------
@@ -295,6 +569,18 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
     error 0.042 on all rows, 0.008 on accepted
     >>> sorted(set(y_pred[rejected].tolist()))
     [-1]
+
+    A certified selective risk needs a fitted model and calibration rows:
+
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> X_fit, X_cal, y_fit, y_cal = train_test_split(
+    ...     X_train, y_train, random_state=0)
+    >>> model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_fit, y_fit)
+    >>> safe = RejectOptionClassifier(
+    ...     FrozenEstimator(model), max_risk=0.05, confidence=0.9
+    ... ).fit(X_cal, y_cal)
+    >>> print(f"bound {safe.risk_bound_:.3f} at coverage {safe.cv_coverage_:.3f}")
+    bound 0.031 at coverage 0.673
     """
 
     def __init__(
@@ -304,6 +590,10 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
         measure="max_probability",
         coverage=None,
         max_risk=None,
+        confidence=None,
+        error_cost=None,
+        novelty_quantile=None,
+        novelty_measure="mutual_information",
         cv=5,
         reject_label=None,
         random_state=None,
@@ -313,6 +603,10 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
         self.measure = measure
         self.coverage = coverage
         self.max_risk = max_risk
+        self.confidence = confidence
+        self.error_cost = error_cost
+        self.novelty_quantile = novelty_quantile
+        self.novelty_measure = novelty_measure
         self.cv = cv
         self.reject_label = reject_label
         self.random_state = random_state
@@ -327,30 +621,28 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
                 f"predict_proba methods; got {self.estimator!r}."
             )
         _check_measure(self.measure)
-        for name, allow_zero in (("coverage", False), ("max_risk", True)):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            low_ok = value >= 0 if allow_zero else value > 0
-            if not isinstance(value, Real) or isinstance(value, bool):
+        _validate_common_params(self)
+        _check_fraction_param(
+            self.novelty_quantile, "novelty_quantile", allow_one=False
+        )
+        if self.novelty_quantile is not None:
+            _check_measure(self.novelty_measure, "novelty_measure")
+        if self.error_cost is not None:
+            if not isinstance(self.error_cost, dict):
                 raise ValueError(
-                    f"The '{name}' parameter must be a float or None; got {value!r}."
+                    "The 'error_cost' parameter must be a dict mapping each class "
+                    f"to a cost in [0, 1], or None; got {self.error_cost!r}."
                 )
-            if not (low_ok and value <= 1):
-                interval = "[0, 1]" if allow_zero else "(0, 1]"
-                raise ValueError(
-                    f"The '{name}' parameter must be in {interval} or None; "
-                    f"got {value!r}."
-                )
-        if self.coverage is not None and self.max_risk is not None:
-            raise ValueError(
-                "Set at most one of 'coverage' and 'max_risk': the threshold is "
-                "chosen either for a coverage or for a risk."
-            )
-        if self.n_jobs is not None and not isinstance(self.n_jobs, Integral):
-            raise ValueError(
-                f"The 'n_jobs' parameter must be an int or None; got {self.n_jobs!r}."
-            )
+            for label, cost in self.error_cost.items():
+                if (
+                    not isinstance(cost, Real)
+                    or isinstance(cost, bool)
+                    or not 0 <= cost <= 1
+                ):
+                    raise ValueError(
+                        "The 'error_cost' parameter must map each class to a "
+                        f"cost in [0, 1]; got {cost!r} for class {label!r}."
+                    )
 
     def _resolve_reject_label(self, classes):
         if self.reject_label is None:
@@ -369,6 +661,21 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
             )
         return self.reject_label
 
+    def _row_costs(self, y, classes):
+        """Cost of an error on each row, and whether costs are 0/1 only."""
+        if self.error_cost is None:
+            return np.ones(y.shape[0]), True
+        known = {label: cost for label, cost in self.error_cost.items()}
+        missing = [c for c in classes.tolist() if c not in known]
+        if missing:
+            raise ValueError(
+                f"error_cost has no cost for the classes {missing}; give one "
+                f"for each of {classes.tolist()}."
+            )
+        costs = np.array([float(known[label]) for label in y.tolist()])
+        binary = bool(np.all((costs == 0) | (costs == 1)))
+        return costs, binary
+
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the estimator and learn the rejection threshold.
 
@@ -382,10 +689,11 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
 
         sample_weight : array-like of shape (n_rows,), default=None
             Row weights, passed to the estimator's ``fit`` and used to weight
-            the out-of-fold coverage and selective error. A Pipeline does not
+            the held-out coverage and selective risk. A Pipeline does not
             take ``sample_weight`` in ``fit``: pass it to its last step as a
             fit parameter instead (e.g. ``network__sample_weight=w``), which
-            weights the fit but not the coverage and error.
+            weights the fit but not the coverage and risk. Refused with
+            ``confidence``.
 
         **fit_params : dict
             Further parameters for the estimator's ``fit``; those with one
@@ -401,58 +709,45 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         n_rows = y.shape[0]
+        if sample_weight is not None and self.confidence is not None:
+            raise ValueError(
+                "sample_weight cannot be used with confidence: the certified "
+                "bound is on the error rate of unweighted rows."
+            )
         weights = (
             None
             if sample_weight is None
             else _check_sample_weight(sample_weight, n_rows)
         )
-
-        prefit = self.cv == "prefit" or isinstance(self.estimator, FrozenEstimator)
-        if prefit:
+        if _is_prefit(self):
             check_is_fitted(self.estimator)
-            self.estimator_ = self.estimator
-            proba, uncertainty = _proba_and_uncertainty(
-                self.estimator_, X, self.measure
-            )
-            oof_labels = np.asarray(self.estimator_.classes_)[proba.argmax(axis=1)]
-            oof_index = np.arange(n_rows)
-        else:
-            if isinstance(self.cv, Real) and not isinstance(self.cv, (bool, Integral)):
-                if not 0 < self.cv < 1:
-                    raise ValueError(
-                        "A float 'cv' is the held-out fraction and must be in "
-                        f"(0, 1); got {self.cv!r}."
-                    )
-                cv = StratifiedShuffleSplit(
-                    n_splits=1, test_size=self.cv, random_state=self.random_state
-                )
-            else:
-                cv = check_cv(self.cv, y, classifier=True)
-            folds = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_and_score_fold)(
-                    clone(self.estimator),
-                    X,
-                    y,
-                    weights,
-                    fit_params,
-                    train,
-                    test,
-                    self.measure,
-                )
-                for train, test in cv.split(X, y)
-            )
-            oof_index = np.concatenate([fold[0] for fold in folds])
-            oof_labels = np.concatenate([fold[1] for fold in folds])
-            uncertainty = np.concatenate([fold[2] for fold in folds])
-            if weights is not None:
-                fit_params = {**fit_params, "sample_weight": weights}
-            self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
-
-        oof_weights = np.ones(oof_index.size) if weights is None else weights[oof_index]
-        errors = (oof_labels != y[oof_index]).astype(np.float64)
-        self._set_threshold(errors, np.asarray(uncertainty, float), oof_weights)
-
+            _check_labels_known(y, np.asarray(self.estimator.classes_))
+        novelty_measure = (
+            None if self.novelty_quantile is None else self.novelty_measure
+        )
+        score = partial(
+            _classifier_fold_scores,
+            measure=self.measure,
+            novelty_measure=novelty_measure,
+        )
+        self.estimator_, index, (labels, primary, secondary, novelty) = (
+            _held_out_scores(self, X, y, weights, fit_params, score, classifier=True)
+        )
         classes = np.asarray(self.estimator_.classes_)
+        costs, binary = self._row_costs(y, classes)
+        held_out_weights = np.ones(index.size) if weights is None else weights[index]
+        losses = (labels != y[index]) * costs[index]
+        passed = None
+        self.novelty_threshold_ = np.inf
+        if novelty is not None:
+            self.novelty_threshold_ = float(
+                np.quantile(novelty, self.novelty_quantile, method="inverted_cdf")
+            )
+            passed = novelty <= self.novelty_threshold_
+        _learn_threshold(
+            self, losses, primary, secondary, held_out_weights, binary, passed
+        )
+
         self.reject_label_ = self._resolve_reject_label(classes)
         if hasattr(self.estimator_, "n_features_in_"):
             self.n_features_in_ = self.estimator_.n_features_in_
@@ -460,46 +755,32 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
             self.feature_names_in_ = self.estimator_.feature_names_in_
         return self
 
-    def _set_threshold(self, errors, uncertainty, weights):
-        coverage, risk, thresholds = _curve(errors, uncertainty, weights)
-        if self.max_risk is not None:
-            idx = _index_at_risk(coverage, risk, self.max_risk)
-            if idx is None:
-                warnings.warn(
-                    f"No coverage reaches a selective error of at most "
-                    f"max_risk={self.max_risk} on the out-of-fold predictions "
-                    f"(the most certain rows already have {risk[0]:.3g}); every "
-                    "row will be rejected.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-                self.threshold_ = -np.inf
-                self.cv_coverage_ = 0.0
-                self.cv_risk_ = np.nan
-                return
-        else:
-            target = _DEFAULT_COVERAGE if self.coverage is None else self.coverage
-            idx = _index_at_coverage(coverage, target)
-        # Every out-of-fold row accepted: no evidence to reject anything, so
-        # new rows more uncertain than all of them are accepted too.
-        last = idx == coverage.size - 1
-        self.threshold_ = np.inf if last else float(thresholds[idx])
-        self.cv_coverage_ = float(coverage[idx])
-        self.cv_risk_ = float(risk[idx])
-
     @property
     def classes_(self):
         """Class labels of the fitted estimator."""
         return self.estimator_.classes_
 
-    def _predict_with_mask(self, X):
+    def _predict_with_reasons(self, X):
         check_is_fitted(self, "threshold_")
-        proba, uncertainty = _proba_and_uncertainty(self.estimator_, X, self.measure)
+        novelty_measure = (
+            None if self.novelty_quantile is None else self.novelty_measure
+        )
+        proba, primary, secondary, novelty = _classifier_scores(
+            self.estimator_, X, self.measure, novelty_measure
+        )
         labels = np.asarray(self.classes_)[proba.argmax(axis=1)]
-        return labels, uncertainty > self.threshold_
+        ambiguous = above_threshold(
+            primary, secondary, self.threshold_, self.tiebreak_threshold_
+        )
+        novel = (
+            np.zeros_like(ambiguous)
+            if novelty is None
+            else novelty > self.novelty_threshold_
+        )
+        return labels, ambiguous, novel
 
-    def reject(self, X):
-        """Tell which rows are rejected.
+    def reject(self, X, *, return_reason=False):
+        """Tell which rows are rejected, and why.
 
         Each call makes its own predictions (all the MC passes for an MC
         measure). To get labels and mask from one set of passes, call
@@ -510,12 +791,21 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
         X : array-like of shape (n_rows, n_features)
             Input data.
 
+        return_reason : bool, default=False
+            If True, return why each row is rejected instead of a mask.
+
         Returns
         -------
-        rejected : ndarray of shape (n_rows,), dtype=bool
-            True for the rows whose uncertainty is above ``threshold_``.
+        rejected : ndarray of shape (n_rows,), dtype=bool or str
+            True for the rejected rows. With ``return_reason=True``:
+            ``"accepted"``, ``"ambiguous"`` (uncertainty above
+            ``threshold_``) or ``"novel"`` (caught by the novelty guard,
+            whatever its other uncertainty).
         """
-        return self._predict_with_mask(X)[1]
+        _, ambiguous, novel = self._predict_with_reasons(X)
+        if return_reason:
+            return _reasons(ambiguous, novel)
+        return ambiguous | novel
 
     def predict(self, X):
         """Predict labels, with ``reject_label_`` for rejected rows.
@@ -531,9 +821,9 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
             Predicted class of the accepted rows and ``reject_label_`` for the
             rejected ones.
         """
-        labels, rejected = self._predict_with_mask(X)
+        labels, ambiguous, novel = self._predict_with_reasons(X)
         y_pred = labels.astype(_output_dtype(labels, self.reject_label_))
-        y_pred[rejected] = self.reject_label_
+        y_pred[ambiguous | novel] = self.reject_label_
         return y_pred
 
     @available_if(_estimator_has("predict_proba"))
@@ -559,3 +849,15 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.allow_nan = inner.input_tags.allow_nan
         return tags
+
+
+def _check_labels_known(y, classes):
+    """Calibration labels must be classes the prefit estimator knows."""
+    known = set(classes.tolist())
+    unknown = [label for label in np.unique(y).tolist() if label not in known]
+    if unknown:
+        raise ValueError(
+            f"y contains labels {unknown[:5]} that the prefit estimator was not "
+            f"fitted on; its classes_ are {classes.tolist()[:10]}. Calibrate on "
+            "labels of the same kind as those the estimator was fitted on."
+        )

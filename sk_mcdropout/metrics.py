@@ -40,7 +40,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_consistent_length, column_or_1d
+from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import assert_all_finite
+
+from .uncertainty import _check_proba
 
 __all__ = [
     "accuracy_rejection_curve",
@@ -71,10 +74,32 @@ def _check_sample_weight(sample_weight, n_rows):
     return sample_weight
 
 
+def _check_labels(*labels, names):
+    """Refuse NaN, continuous values and a mix of strings and numbers.
+
+    Comparing the string "1" with the number 1 is never equal, so such a mix
+    would silently count every row as an error.
+    """
+    for name, values in zip(names, labels, strict=True):
+        values = np.asarray(values)
+        if values.dtype.kind == "f" and np.isnan(values).any():
+            raise ValueError(f"Input {name} contains NaN.")
+    try:
+        unique_labels(*labels)
+    except ValueError as error:
+        raise ValueError(
+            f"{' and '.join(names)} must hold class labels of one kind, without "
+            f"NaN: {error}"
+        ) from None
+
+
 def _check_selective_inputs(y_true, y_pred, uncertainty, sample_weight):
     """Validate inputs and return (errors, uncertainty, sample_weight)."""
     y_true = column_or_1d(y_true)
     y_pred = column_or_1d(y_pred)
+    check_consistent_length(y_true, y_pred)
+    if y_true.shape[0]:
+        _check_labels(y_true, y_pred, names=("y_true", "y_pred"))
     uncertainty = column_or_1d(uncertainty)
     check_consistent_length(y_true, y_pred, uncertainty)
     if y_true.shape[0] == 0:
@@ -496,11 +521,22 @@ def expected_calibration_error(
     check_consistent_length(y_true, y_proba)
     if y_true.shape[0] == 0:
         raise ValueError("Found empty input: y_true has 0 rows.")
-    y_proba = y_proba.astype(np.float64)
-    assert_all_finite(y_proba, input_name="y_proba")
-    if y_proba.min() < 0 or y_proba.max() > 1:
-        raise ValueError("y_proba must contain probabilities in [0, 1].")
-    labels = np.unique(y_true) if labels is None else column_or_1d(labels)
+    # Rows must be probability vectors (in [0, 1], summing to one), as the
+    # uncertainty functions require: the top value of any other row is no
+    # confidence.
+    y_proba = _check_proba(y_proba, name="y_proba", allow_2d=True)
+    if labels is None:
+        _check_labels(y_true, names=("y_true",))
+        labels = np.unique(y_true)
+    else:
+        labels = column_or_1d(labels)
+        _check_labels(y_true, labels, names=("y_true", "labels"))
+        unknown = np.setdiff1d(y_true, labels)
+        if unknown.size:
+            raise ValueError(
+                f"y_true contains values {unknown[:5].tolist()} that are not in "
+                f"labels {labels.tolist()}."
+            )
     if labels.shape[0] != y_proba.shape[1]:
         raise ValueError(
             f"y_proba has {y_proba.shape[1]} columns but there are "

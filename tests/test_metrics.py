@@ -212,3 +212,48 @@ def test_empty_and_out_of_range_inputs():
         expected_calibration_error([0, 1], [[0.5, 0.5]] * 2, n_bins=0)
     with pytest.raises(ValueError, match="2 columns but there are 1 labels"):
         expected_calibration_error([0, 0], [[0.5, 0.5]] * 2)
+
+
+SELECTIVE_METRICS = [
+    lambda *a: risk_coverage_curve(*a),
+    lambda *a: aurc(*a),
+    lambda *a: selective_risk_at_coverage(*a, 0.5),
+    lambda *a: coverage_at_risk(*a, 0.1),
+    lambda *a: accuracy_rejection_curve(*a),
+]
+
+
+@pytest.mark.parametrize("metric", SELECTIVE_METRICS)
+@pytest.mark.parametrize(
+    "y_true, y_pred, match",
+    [
+        # Issue 14, finding 4: "0" never equals 0, so every row counted as
+        # an error and aurc returned 1.0.
+        (["0", "1", "1"], [0, 1, 1], "Mix of label input types"),
+        ([0, 1, 1], ["0", "1", "1"], "Mix of label input types"),
+        ([0.0, np.nan, 1.0], [0, 1, 1], "y_true contains NaN"),
+        ([0, 1, 1], [0.0, 1.0, np.nan], "y_pred contains NaN"),
+        ([0.5, 1.5, 2.5], [0, 1, 1], "continuous"),
+    ],
+)
+def test_labels_of_another_kind_or_nan_are_refused(metric, y_true, y_pred, match):
+    with pytest.raises(ValueError, match=match):
+        metric(y_true, y_pred, [0.1, 0.2, 0.3])
+
+
+def test_ece_refuses_non_probabilities_and_unknown_labels():
+    # Issue 14, finding 5: rows that do not sum to one gave 0.65, and
+    # integer y_true with string labels 0.85.
+    with pytest.raises(ValueError, match="do not sum to one"):
+        expected_calibration_error([0, 1], [[0.3, 0.2], [0.1, 0.4]])
+    with pytest.raises(ValueError, match="Mix of label input types"):
+        expected_calibration_error([0, 1], [[0.3, 0.7], [0.6, 0.4]], labels=["a", "b"])
+    with pytest.raises(ValueError, match=r"values \[2\] that are not in labels"):
+        expected_calibration_error(
+            [0, 1, 2], [[0.3, 0.7], [0.6, 0.4], [0.5, 0.5]], labels=[0, 1]
+        )
+    with pytest.raises(ValueError, match="y_true contains NaN"):
+        expected_calibration_error([0.0, np.nan], [[0.3, 0.7], [0.6, 0.4]])
+    # Probabilities computed in float32 still pass.
+    proba = np.array([[0.3, 0.7], [0.6, 0.4]], dtype=np.float32)
+    assert 0 <= expected_calibration_error([1, 0], proba) <= 1

@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -214,6 +214,17 @@ def test_reject_label_must_not_be_a_class(data):
         (dict(coverage=0.9, max_risk=0.1), "at most one of"),
         (dict(cv=1.5), "'cv'|cross-validation|n_splits"),
         (dict(measure="mutual_information"), "predict_proba_samples"),
+        (dict(confidence=0.9), "set max_risk too"),
+        (dict(max_risk=0.1, confidence=1.0), r"'confidence' parameter must be in"),
+        (dict(error_cost=[1, 0.2]), "'error_cost' parameter must be a dict"),
+        (dict(error_cost={0: 1.0, 1: 5.0}), r"cost in \[0, 1\]"),
+        (dict(error_cost={0: 1.0}), r"no cost for the classes \[1\]"),
+        (dict(novelty_quantile=1.0), "'novelty_quantile' parameter"),
+        (dict(novelty_quantile=0.9), "predict_proba_samples"),
+        (
+            dict(novelty_quantile=0.9, novelty_measure="bald"),
+            "'novelty_measure' parameter",
+        ),
     ],
 )
 def test_invalid_parameters(data, params, match):
@@ -300,12 +311,18 @@ def test_mc_measures_on_frozen_classifier(cancer, mc_clf, measure):
     clf.fit(X_test, y_test)
     samples = mc_clf.predict_proba_samples(X_test)
     uncertainty = MC_MEASURES[measure](samples)
-    assert_array_equal(clf.reject(X_test), uncertainty > clf.threshold_)
+    # Ties in the measure are broken by one minus the top mean probability.
+    tiebreak = max_probability_uncertainty(samples)
+    expected = (uncertainty > clf.threshold_) | (
+        (uncertainty == clf.threshold_) & (tiebreak > clf.tiebreak_threshold_)
+    )
     rejected = clf.reject(X_test)
+    assert_array_equal(rejected, expected)
     assert_array_equal(
         clf.predict(X_test)[~rejected], mc_clf.predict(X_test)[~rejected]
     )
-    assert clf.cv_coverage_ >= 0.9
+    # Every measure meets the target to the row, variation_ratio included.
+    assert clf.cv_coverage_ == pytest.approx(0.9, abs=1 / len(y_test))
 
 
 def test_uncertainty_functions_agree_with_classifier(cancer, mc_clf):
@@ -335,3 +352,154 @@ def test_mc_measure_through_pipeline_with_cross_fitting(cancer):
     restored = pickle.loads(pickle.dumps(clf))
     assert_array_equal(restored.predict(X_test), clf.predict(X_test))
     assert 0.75 < (~clf.reject(X_test)).mean() <= 1.0
+
+
+class LookupClassifier(ClassifierMixin, BaseEstimator):
+    """A fitted classifier whose probabilities are stored per row id (X[:, 0])."""
+
+    def __init__(self, proba=None, classes=(0, 1)):
+        self.proba = proba
+        self.classes = classes
+
+    def fit(self, X=None, y=None):
+        self.classes_ = np.asarray(self.classes)
+        return self
+
+    def predict_proba(self, X):
+        return self.proba[np.asarray(X)[:, 0].astype(int)]
+
+    def predict_proba_samples(self, X):
+        # Two identical passes: every MC measure of disagreement is 0.
+        proba = self.predict_proba(X)
+        return np.stack([proba, proba])
+
+
+def lookup(proba, classes=(0, 1)):
+    proba = np.asarray(proba, dtype=float)
+    ids = np.arange(len(proba)).reshape(-1, 1)
+    return FrozenEstimator(LookupClassifier(proba, classes).fit()), ids
+
+
+def test_ties_in_the_measure_are_broken_by_the_mean_probability():
+    # Passes that always agree: the variation ratio and mutual information
+    # are 0 for every row. Before ties were broken, coverage=0.8 accepted
+    # every row.
+    rng = np.random.RandomState(0)
+    p1 = rng.uniform(size=1000)
+    frozen, ids = lookup(np.column_stack([1 - p1, p1]))
+    y = (rng.uniform(size=1000) < p1).astype(int)
+    for measure in ("variation_ratio", "mutual_information"):
+        clf = RejectOptionClassifier(frozen, measure=measure, coverage=0.8)
+        clf.fit(ids, y)
+        assert clf.cv_coverage_ == pytest.approx(0.8)
+        rejected = clf.reject(ids)
+        assert rejected.mean() == pytest.approx(0.2)
+        # The least confident rows are the ones rejected.
+        confidence = np.maximum(p1, 1 - p1)
+        assert confidence[rejected].max() <= confidence[~rejected].min()
+
+
+def test_warning_when_identical_rows_make_the_target_unreachable():
+    proba = np.r_[np.tile([[0.9, 0.1]], (500, 1)), np.tile([[0.6, 0.4]], (500, 1))]
+    frozen, ids = lookup(proba)
+    y = np.zeros(1000, dtype=int)
+    clf = RejectOptionClassifier(frozen, coverage=0.3)
+    with pytest.warns(UserWarning, match="500 rows have exactly the same"):
+        clf.fit(ids, y)
+    assert clf.cv_coverage_ == 0.5
+
+
+def test_certified_bound_is_clopper_pearson_and_largest_in_sequence():
+    from scipy.stats import beta
+
+    rng = np.random.RandomState(0)
+    n = 3000
+    uncertainty = rng.uniform(0, 0.5, size=n)
+    frozen, ids = lookup(np.column_stack([1 - uncertainty, uncertainty]))
+    # Error probability grows with the uncertainty: 0 to 0.2.
+    wrong = rng.uniform(size=n) < 0.4 * uncertainty
+    y = np.where(wrong, 1, 0)
+    clf = RejectOptionClassifier(frozen, max_risk=0.05, confidence=0.95)
+    clf.fit(ids, y)
+    order = np.argsort(uncertainty)
+    k = np.cumsum(wrong[order])
+    m = np.arange(1, n + 1)
+    bounds = np.where(k < m, beta.ppf(0.95, k + 1, m - k), 1.0)
+    start = 300  # a tenth of the rows; (1 - 0.05) ** m <= 0.05 from m = 59
+    failed = np.flatnonzero(bounds[start - 1 :] > 0.05)
+    last = start - 1 + failed[0] - 1
+    assert clf.cv_coverage_ == pytest.approx((last + 1) / n)
+    assert clf.risk_bound_ == pytest.approx(bounds[last])
+    assert clf.cv_risk_ == pytest.approx(k[last] / (last + 1))
+    assert clf.threshold_ == uncertainty[order][last]
+
+
+def test_nothing_certifiable_rejects_everything_with_a_warning(data):
+    X_train, X_test, y_train, y_test = data
+    frozen = FrozenEstimator(LogisticRegression().fit(X_train, y_train))
+    clf = RejectOptionClassifier(frozen, max_risk=0.001, confidence=0.95)
+    with pytest.warns(UserWarning, match="No threshold can be certified"):
+        clf.fit(X_test[:200], y_test[:200])
+    assert clf.threshold_ == -np.inf
+    assert clf.cv_coverage_ == 0.0
+    assert np.isnan(clf.risk_bound_)
+    assert clf.reject(X_test).all()
+
+
+def test_confidence_refuses_weights_and_warns_on_cross_fitting(data):
+    X_train, _, y_train, _ = data
+    clf = RejectOptionClassifier(LogisticRegression(), max_risk=0.05, confidence=0.9)
+    with pytest.raises(ValueError, match="sample_weight cannot be used"):
+        clf.fit(X_train, y_train, sample_weight=np.ones(len(y_train)))
+    with pytest.warns(UserWarning, match="does not cover cross-fitted"):
+        clf.fit(X_train, y_train)
+    assert clf.risk_bound_ <= 0.05
+
+
+def test_error_cost_weights_the_risk():
+    rng = np.random.RandomState(0)
+    n = 2000
+    p1 = rng.uniform(size=n)
+    frozen, ids = lookup(np.column_stack([1 - p1, p1]), classes=("No", "Yes"))
+    y = np.where(rng.uniform(size=n) < p1, "Yes", "No")
+    labels = np.where(p1 > 0.5, "Yes", "No")
+    cost = {"Yes": 1.0, "No": 0.2}
+    clf = RejectOptionClassifier(frozen, coverage=0.7, error_cost=cost).fit(ids, y)
+    accepted = ~clf.reject(ids)
+    row_cost = np.where(y == "Yes", 1.0, 0.2) * (labels != y)
+    assert clf.cv_risk_ == pytest.approx(row_cost[accepted].mean())
+    # Certified: 0/1 costs give the Clopper-Pearson bound; other costs the
+    # (wider) Hoeffding-Bentkus bound, which still covers the risk.
+    plain = RejectOptionClassifier(frozen, max_risk=0.1, confidence=0.9).fit(ids, y)
+    costly = RejectOptionClassifier(
+        frozen, max_risk=0.1, confidence=0.9, error_cost={"Yes": 1.0, "No": 1.0}
+    ).fit(ids, y)
+    assert costly.risk_bound_ == pytest.approx(plain.risk_bound_)
+    weighted = RejectOptionClassifier(
+        frozen, max_risk=0.1, confidence=0.9, error_cost=cost
+    ).fit(ids, y)
+    assert weighted.cv_risk_ <= weighted.risk_bound_ <= 0.1
+    assert weighted.cv_coverage_ > plain.cv_coverage_
+
+
+def test_bool_labels_keep_their_type(data):
+    # Issue 14, finding 6: bool classes and the default -1 used to give
+    # int64 predictions {-1, 0, 1}.
+    X_train, X_test, y_train, _ = data
+    y = y_train.astype(bool)
+    clf = RejectOptionClassifier(LogisticRegression(), coverage=0.8, cv=2)
+    y_pred = clf.fit(X_train, y).predict(X_test)
+    assert y_pred.dtype == object
+    rejected = clf.reject(X_test)
+    assert all(isinstance(label, (bool, np.bool_)) for label in y_pred[~rejected])
+    assert set(y_pred[rejected].tolist()) == {-1}
+
+
+def test_frozen_estimator_refuses_labels_it_was_not_fitted_on(data):
+    # Issue 14, finding 7: int classes calibrated on ["a", "b"] learnt a
+    # threshold with cv_risk_ 1.0.
+    X_train, X_test, y_train, _ = data
+    frozen = FrozenEstimator(LogisticRegression().fit(X_train, y_train))
+    y_str = np.where(y_train == 1, "b", "a")
+    with pytest.raises(ValueError, match="not fitted on; its classes_ are"):
+        RejectOptionClassifier(frozen).fit(X_train, y_str)
