@@ -9,12 +9,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit, check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, get_tags, indexable
+from sklearn.utils import get_tags, indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ._compat import safe_indexing
 from ._selective import above_threshold, select_threshold
 from .metrics import _check_sample_weight
 from .uncertainty import _MEASURES, max_probability_uncertainty, predictive_entropy
@@ -129,7 +130,7 @@ def _slice_params(params, indices, n_rows):
             and not isinstance(value, (str, dict))
             and len(value) == n_rows
         )
-        sliced[key] = _safe_indexing(value, indices) if per_row else value
+        sliced[key] = safe_indexing(value, indices) if per_row else value
     return sliced
 
 
@@ -140,8 +141,8 @@ def _fit_and_score_fold(estimator, X, y, sample_weight, fit_params, train, test,
     if sample_weight is not None:
         params["sample_weight"] = sample_weight
     params = _slice_params(params, train, n_rows)
-    estimator.fit(_safe_indexing(X, train), y[train], **params)
-    return test, score(estimator, _safe_indexing(X, test))
+    estimator.fit(safe_indexing(X, train), y[train], **params)
+    return test, score(estimator, safe_indexing(X, test))
 
 
 def _held_out_scores(meta, X, y, weights, fit_params, score, classifier):
