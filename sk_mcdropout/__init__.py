@@ -5,7 +5,7 @@ from . import _network  # noqa: F401, I001
 from . import metrics, uncertainty
 from ._classifier import MCDropoutClassifier
 from ._network import limit_tf_threads
-from ._plotting import RejectionCurveDisplay
+from ._plotting import RegressionCalibrationDisplay, RejectionCurveDisplay
 from ._regressor import MCDropoutRegressor
 from ._reject import RejectOptionClassifier
 
@@ -16,6 +16,7 @@ __all__ = [
     "MCDropoutRegressor",
     "RejectOptionClassifier",
     "RejectionCurveDisplay",
+    "RegressionCalibrationDisplay",
     "metrics",
     "uncertainty",
     "limit_tf_threads",

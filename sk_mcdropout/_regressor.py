@@ -5,21 +5,23 @@ No TensorFlow here: everything that touches the network goes through
 """
 
 import functools
+import numbers
 
 import numpy as np
 from scikeras.utils.transformers import RegressorTargetEncoder
 from scikeras.wrappers import KerasRegressor
 from sklearn.metrics import r2_score
 from sklearn.utils import RegressorTags
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, check_scalar
 
 from . import _network
-from ._base import MCDropoutMixin
+from ._base import MCDropoutMixin, _mix
+from ._calibration import calibration_split, fit_noise_scale
 
 _NOISE = ("homoscedastic", "heteroscedastic")
 _KINDS = ("total", "epistemic", "aleatoric")
-# Passes over the training rows behind the homoscedastic noise estimate: fixed,
-# so that n_samples stays a prediction-time parameter.
+# Passes behind the noise estimate: fixed, so that n_samples stays a
+# prediction-time parameter.
 _NOISE_PASSES = 100
 
 
@@ -222,6 +224,7 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         input_dropout=False,
         p=0.1,
         noise="homoscedastic",
+        calibration_fraction=0.1,
         n_samples=100,
         epochs=50,
         batch_size=None,
@@ -251,6 +254,7 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         self.input_dropout = input_dropout
         self.p = p
         self.noise = noise
+        self.calibration_fraction = calibration_fraction
         self.n_samples = n_samples
         self.learning_rate = learning_rate
         self.max_chunk_memory = max_chunk_memory
@@ -284,6 +288,15 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     def _check_params(self):
         if self.noise not in _NOISE:
             raise ValueError(f"noise must be one of {_NOISE}, got {self.noise!r}.")
+        if self.calibration_fraction is not None:
+            check_scalar(
+                self.calibration_fraction,
+                "calibration_fraction",
+                numbers.Real,
+                min_val=0.0,
+                max_val=1.0,
+                include_boundaries="neither",
+            )
         super()._check_params()
 
     def _default_build_fn(self):
@@ -338,21 +351,70 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         super()._check_model_compatibility(y)
 
     def _fit_keras_model(self, X, y, sample_weight, **kwargs):
-        super()._fit_keras_model(X, y, sample_weight, **kwargs)
-        self._estimate_noise(X, y, sample_weight)
-
-    def _estimate_noise(self, X, y, sample_weight):
-        if self._heteroscedastic():
-            self.noise_std_ = None
-            self._noise_var = None
+        if self.calibration_fraction is None:
+            super()._fit_keras_model(X, y, sample_weight, **kwargs)
+            self._noise_from_training_rows(X, y, sample_weight)
             return
-        mean, std = self._sample(X, _NOISE_PASSES, "moments", verbose=0)
+        # The weights never see the calibration rows. The split depends only on
+        # the seed and the number of rows, so a warm start on the same data
+        # keeps holding out the same rows.
+        fit_rows, cal_rows = calibration_split(
+            len(y), self.calibration_fraction, _mix(self._train_seed, 2)
+        )
+        weights = None if sample_weight is None else sample_weight[fit_rows]
+        super()._fit_keras_model(X[fit_rows], y[fit_rows], weights, **kwargs)
+        self._noise_from_calibration_rows(
+            X[cal_rows],
+            y[cal_rows],
+            None if sample_weight is None else sample_weight[cal_rows],
+        )
+
+    def _noise_from_training_rows(self, X, y, sample_weight):
+        """The uncalibrated estimate (``calibration_fraction=None``)."""
+        self._noise_scale = np.ones(self.n_outputs_)
+        if self._heteroscedastic():
+            self._noise_var = None
+            self._set_noise_attributes()
+            return
+        self._noise_var = np.ones(self.n_outputs_)
+        mean, model_var, _ = self._moments(X, _NOISE_PASSES)
         y = np.asarray(y, dtype=np.float64).reshape(mean.shape)
         # Mean over passes of (y - pass mean)**2 == (y - mean)**2 + pass variance.
-        per_row = (y - mean) ** 2 + std**2
+        per_row = (y - mean) ** 2 + model_var
         noise_var = np.average(per_row, axis=0, weights=sample_weight)
         self._noise_var = np.maximum(noise_var, _network.MIN_VARIANCE)
-        self.noise_std_ = np.sqrt(self._noise_var) * self.target_encoder_.scale_
+        self._set_noise_attributes()
+
+    def _noise_from_calibration_rows(self, X, y, sample_weight):
+        """Maximum-likelihood noise on held-out rows, given the pass variance.
+
+        Homoscedastic: the noise variance ``c``; heteroscedastic: a factor
+        ``c`` on the predicted variances. Either way the predictive variance
+        is ``pass variance + c * base`` and ``c`` maximises the Gaussian
+        likelihood of the held-out targets.
+        """
+        hetero = self._heteroscedastic()
+        self._noise_var = None if hetero else np.ones(self.n_outputs_)
+        self._noise_scale = np.ones(self.n_outputs_)
+        mean, model_var, base_var = self._moments(X, _NOISE_PASSES)
+        y = np.asarray(y, dtype=np.float64).reshape(mean.shape)
+        scale = fit_noise_scale(
+            (y - mean) ** 2, model_var, base_var, sample_weight=sample_weight
+        )
+        if hetero:
+            self._noise_scale = scale
+        else:
+            self._noise_var = np.maximum(scale, _network.MIN_VARIANCE)
+        self._set_noise_attributes()
+
+    def _set_noise_attributes(self):
+        scale = self.target_encoder_.scale_
+        if self._noise_var is None:
+            self.noise_std_ = None
+            self.noise_scale_ = np.sqrt(self._noise_scale)
+        else:
+            self.noise_std_ = np.sqrt(self._noise_var) * scale
+            self.noise_scale_ = None
 
     def initialize(self, X, y):
         """Build the network without training it (see scikeras).
@@ -372,11 +434,9 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
             The initialised estimator.
         """
         super().initialize(X, y)
-        if self._heteroscedastic():
-            self.noise_std_ = self._noise_var = None
-        else:
-            self._noise_var = np.ones(self.n_outputs_)
-            self.noise_std_ = self.target_encoder_.scale_.copy()
+        self._noise_scale = np.ones(self.n_outputs_)
+        self._noise_var = None if self._heteroscedastic() else np.ones(self.n_outputs_)
+        self._set_noise_attributes()
         return self
 
     def fit(self, X, y, sample_weight=None, **kwargs):
@@ -420,15 +480,21 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         """
         k = self.n_outputs_
         if self._noise_var is None:
-            return out[..., :k], out[..., k:] + _network.MIN_VARIANCE
+            noise_var = (out[..., k:] + _network.MIN_VARIANCE) * self._noise_scale
+            return out[..., :k], noise_var
         return out, np.broadcast_to(self._noise_var, out.shape)
+
+    def _moments(self, X, n_passes, verbose=0):
+        """Mean, pass variance and noise variance of validated X, standardised."""
+        mean, std = self._sample(X, n_passes, "moments", verbose=verbose)
+        mean, std = mean.astype(np.float64), std.astype(np.float64)
+        mean, noise_var = self._split_noise(mean)
+        return mean, std[:, : self.n_outputs_] ** 2, noise_var
 
     def _variances(self, X):
         """Mean, pass variance and noise variance, standardised, (n_rows, k)."""
         self._check_noise_setting()
-        mean, std = self._run(X, "moments").astype(np.float64)
-        mean, noise_var = self._split_noise(mean)
-        return mean, std[:, : self.n_outputs_] ** 2, noise_var
+        return self._moments(self._prepare(X), int(self.n_samples), self.verbose)
 
     def predict(self, X, return_std=False):
         """Mean of the ``n_samples`` passes, and optionally the predictive std.
