@@ -76,23 +76,35 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
 
     Two models of the noise are offered (``noise``):
 
-    - ``"homoscedastic"`` (default): one noise variance per output, estimated
-      after training from 100 Monte Carlo passes on the training rows: the
-      mean squared residual of the individual passes, that is the squared
-      residual of the Monte Carlo mean plus the variance of the passes. This
-      is the data-based counterpart of the paper's precision tau (its
-      inverse). The paper's closed form, ``tau = (1 - p) l**2 / (2 N
-      weight_decay)``, needs a weight decay and a prior length-scale that this
-      network does not have, and the paper itself tunes tau on validation
-      log-likelihood instead. Training residuals are optimistic; counting the
-      pass variance in the estimate compensates for that, and on
-      ``load_diabetes`` it came closest, of the training-data estimates
-      tried, to the best tau chosen on the test rows. Robust on small data.
+    - ``"homoscedastic"`` (default): one noise variance per output.
     - ``"heteroscedastic"``: the network has a second head that predicts a
       noise variance per row (softplus output) and is trained with the
       Gaussian negative log-likelihood (Kendall & Gal, 2017). The right choice
       when the noise level depends on the inputs and there is enough data to
       learn it; with little data it can overfit the variance.
+
+    **Calibrated out of sample.** A network fits its training rows better
+    than new ones, so a noise level read off its training residuals is
+    usually too small, and the paper's closed form for the noise precision
+    needs a weight decay and a prior length-scale that this network does not
+    have (the paper tunes it on validation log-likelihood instead). By
+    default (``calibration_fraction=0.1``) ``fit`` therefore holds out a
+    random 10% of the training rows, fits the weights on the others, and
+    then chooses the noise by maximum likelihood on the held-out rows, given
+    the spread of the passes there: the homoscedastic noise variance ``c``,
+    or a factor ``c`` on the variances predicted by the heteroscedastic head
+    (std scaling, Levi et al., 2022), in::
+
+        predictive variance = variance of the pass means + c * noise variance
+
+    The held-out rows are drawn from ``random_state``, and 100 passes are
+    used whatever ``n_samples``, which stays a prediction-time parameter.
+    ``calibration_fraction=None`` fits the weights on every row and keeps the
+    earlier estimate instead: the homoscedastic noise variance is the mean
+    squared residual of the individual passes on the training rows (the
+    residual of the Monte Carlo mean plus the variance of the passes), and
+    the heteroscedastic head is used as trained. Prefer it when the data are
+    too few to spare a tenth. ``benchmarks/uci_protocol.py`` compares the two.
 
     Both settings are grid-searchable. Targets are standardised internally (per
     output, unweighted mean and std of the training targets), so the network
@@ -131,6 +143,11 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         ``model=None``). Grid-searchable.
     noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
         Model of the observation noise, see above. Grid-searchable.
+    calibration_fraction : float in (0, 1) or None, default=0.1
+        Fraction of the training rows held out from the weights to estimate
+        the noise on (at least one row, rounded up); None estimates it on the
+        training rows, see above. With ``sample_weight``, the held-out rows
+        weigh the likelihood by their weights. Grid-searchable.
     n_samples : int, default=100
         Number of stochastic forward passes at prediction time (not a number of
         rows). ``set_params(n_samples=k)`` on a fitted estimator takes effect
@@ -178,6 +195,10 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     noise_std_ : ndarray of shape (n_outputs_,) or None
         Estimated observation noise standard deviation, in target units
         (``noise="homoscedastic"``); None when the network predicts it.
+    noise_scale_ : ndarray of shape (n_outputs_,) or None
+        Factor on the noise std predicted by the heteroscedastic head, fitted
+        on the held-out rows (1 with ``calibration_fraction=None``); None for
+        ``noise="homoscedastic"``.
     model_ : keras.Model
         The trained network.
     history_ : dict
@@ -198,6 +219,9 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
 
     A. Kendall and Y. Gal, "What Uncertainties Do We Need in Bayesian Deep
     Learning for Computer Vision?", NeurIPS 2017.
+
+    D. Levi, L. Gispan, N. Giladi and E. Fetaya, "Evaluating and Calibrating
+    Uncertainty Prediction in Regression Tasks", Sensors 22(15), 2022.
 
     Examples
     --------
@@ -441,6 +465,11 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
 
     def fit(self, X, y, sample_weight=None, **kwargs):
         """Build the network, train it on (X, y) and estimate the noise.
+
+        With ``calibration_fraction`` set, the weights are trained on all but
+        the held-out rows and the noise is estimated on those (see the class
+        docstring); ``partial_fit`` and warm starts hold out the same rows of
+        data of the same length.
 
         Parameters
         ----------

@@ -126,7 +126,7 @@ def test_miscalibration_area():
     k = 0.5
     levels = np.linspace(0, 1, 2001)
     truth = 2 * stats.norm.cdf(stats.norm.ppf((1 + levels[:-1]) / 2) / k) - 1
-    area = np.trapezoid(np.abs(np.r_[truth, 1.0] - levels), levels)
+    area = integrate.trapezoid(np.abs(np.r_[truth, 1.0] - levels), levels)
     assert miscalibration_area(z, zeros, k * ones) == pytest.approx(area, abs=0.01)
     # Too wide and too narrow both count; the quantile kind sees a bias.
     assert miscalibration_area(z, zeros, 3 * ones) > 0.2
