@@ -6,7 +6,7 @@ from . import _backend  # noqa: F401, I001
 from . import metrics, uncertainty
 from ._backend import limit_tf_threads
 from ._classifier import MCDropoutClassifier
-from ._plotting import RejectionCurveDisplay
+from ._plotting import RegressionCalibrationDisplay, RejectionCurveDisplay
 from ._regressor import MCDropoutRegressor
 from ._reject import RejectOptionClassifier
 from ._reject_regressor import RejectOptionRegressor
@@ -19,6 +19,7 @@ __all__ = [
     "RejectOptionClassifier",
     "RejectOptionRegressor",
     "RejectionCurveDisplay",
+    "RegressionCalibrationDisplay",
     "metrics",
     "uncertainty",
     "limit_tf_threads",

@@ -2,8 +2,9 @@
 
 import numpy as np
 
+from ._regression_metrics import _area_to_diagonal
 from ._reject import _check_measure, _proba_and_uncertainty
-from .metrics import _area, risk_coverage_curve
+from .metrics import _area, regression_calibration_curve, risk_coverage_curve
 
 
 def _import_pyplot(caller):
@@ -263,6 +264,313 @@ class RejectionCurveDisplay:
             uncertainty,
             sample_weight=sample_weight,
             name=measure if name is None else name,
+            ax=ax,
+            **kwargs,
+        )
+
+
+class RegressionCalibrationDisplay:
+    """Calibration curve of a regressor's predictive distribution.
+
+    Plots, over probability levels, the observed frequency against the
+    expected one: with ``kind="interval"``, the share of targets inside their
+    central predictive interval of each level; with ``kind="quantile"``, the
+    share below their predictive quantile (Kuleshov et al., 2018). A
+    calibrated model follows the diagonal; a curve below it (interval kind)
+    has intervals that are too narrow. The legend gives the miscalibration
+    area (see :func:`sk_mcdropout.metrics.miscalibration_area`). The
+    predictive distribution is the Gaussian ``N(y_mean, y_std**2)``.
+
+    Create it with :meth:`from_estimator` or :meth:`from_predictions`. To
+    compare models on one axes, pass the axes of the first display to the
+    next: ``ax=display.ax_``.
+
+    Parameters
+    ----------
+    expected : ndarray of shape (n_levels,)
+        Probability levels, as returned by
+        :func:`~sk_mcdropout.metrics.regression_calibration_curve`.
+
+    observed : ndarray of shape (n_levels,)
+        Observed frequency at each level.
+
+    miscalibration_area : float, default=None
+        Area between the curve and the diagonal, shown in the legend if not
+        None.
+
+    name : str, default=None
+        Name of the curve in the legend.
+
+    kind : {"interval", "quantile"}, default="interval"
+        What the levels mean; sets the axis labels.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The curve.
+
+    ax_ : matplotlib Axes
+        Axes with the curve.
+
+    figure_ : matplotlib Figure
+        Figure containing the curve.
+
+    See Also
+    --------
+    sk_mcdropout.metrics.regression_calibration_curve : The values plotted.
+    sklearn.calibration.CalibrationDisplay : The classification counterpart.
+
+    References
+    ----------
+    V. Kuleshov, N. Fenner and S. Ermon, "Accurate Uncertainties for Deep
+    Learning Using Calibrated Regression", ICML 2018.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import BayesianRidge
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sk_mcdropout import RegressionCalibrationDisplay
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> reg = BayesianRidge().fit(X_train, y_train)
+    >>> disp = RegressionCalibrationDisplay.from_estimator(reg, X_test, y_test)
+    >>> disp.line_.get_label()
+    'BayesianRidge (area = 0.0194)'
+    """
+
+    def __init__(
+        self,
+        expected,
+        observed,
+        *,
+        miscalibration_area=None,
+        name=None,
+        kind="interval",
+    ):
+        self.expected = expected
+        self.observed = observed
+        self.miscalibration_area = miscalibration_area
+        self.name = name
+        self.kind = kind
+
+    def plot(self, *, ax=None, name=None, ref_line=True, **kwargs):
+        """Plot the curve.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to plot on, e.g. the ``ax_`` of another display to overlay
+            curves. If None, a new figure and axes are created.
+
+        name : str, default=None
+            Name of the curve in the legend; if None, ``self.name``.
+
+        ref_line : bool, default=True
+            Draw the diagonal of perfect calibration (once per axes).
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : RegressionCalibrationDisplay
+            This display, with ``line_``, ``ax_`` and ``figure_`` set.
+        """
+        plt = _import_pyplot(f"{type(self).__name__}.plot")
+        if ax is None:
+            _, ax = plt.subplots()
+        name = self.name if name is None else name
+
+        parts = [] if name is None else [name]
+        if self.miscalibration_area is not None:
+            parts.append(f"(area = {self.miscalibration_area:.3g})")
+        line_kwargs = {}
+        if parts:
+            line_kwargs["label"] = " ".join(parts)
+        line_kwargs.update(kwargs)
+
+        # One reference line per axes, however many curves are overlaid.
+        if ref_line and not getattr(ax, "_sk_mcdropout_calibration_ref", False):
+            ax.plot([0, 1], [0, 1], "k:", label="Perfectly calibrated")
+            ax._sk_mcdropout_calibration_ref = True
+        (self.line_,) = ax.plot(self.expected, self.observed, **line_kwargs)
+        what = "central interval" if self.kind == "interval" else "quantile"
+        ax.set(
+            xlabel=f"Expected frequency ({what} level)",
+            ylabel="Observed frequency",
+            xlim=(0, 1),
+            ylim=(0, 1),
+            aspect="equal",
+        )
+        if ax.get_legend_handles_labels()[1]:
+            ax.legend(loc="upper left")
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true,
+        y_mean,
+        y_std,
+        *,
+        n_levels=101,
+        kind="interval",
+        sample_weight=None,
+        name=None,
+        ref_line=True,
+        ax=None,
+        **kwargs,
+    ):
+        """Plot the calibration curve from targets, means and standard deviations.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_rows,) or (n_rows, n_outputs)
+            Observed targets.
+
+        y_mean : array-like of the same shape
+            Predictive means.
+
+        y_std : array-like of the same shape
+            Predictive standard deviations, positive.
+
+        n_levels : int, default=101
+            Number of equally spaced levels in [0, 1].
+
+        kind : {"interval", "quantile"}, default="interval"
+            Central intervals or one-sided quantiles.
+
+        sample_weight : array-like of shape (n_rows,), default=None
+            Row weights.
+
+        name : str, default=None
+            Name of the curve in the legend.
+
+        ref_line : bool, default=True
+            Draw the diagonal of perfect calibration.
+
+        ax : matplotlib Axes, default=None
+            Axes to plot on; if None, a new figure and axes are created.
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : RegressionCalibrationDisplay
+            The display with the curve drawn.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from sk_mcdropout import RegressionCalibrationDisplay
+        >>> y = np.random.default_rng(0).standard_normal(1000)
+        >>> zeros, ones = np.zeros_like(y), np.ones_like(y)
+        >>> disp = RegressionCalibrationDisplay.from_predictions(
+        ...     y, zeros, ones, name="calibrated")
+        >>> disp = RegressionCalibrationDisplay.from_predictions(
+        ...     y, zeros, 0.5 * ones, name="overconfident", ax=disp.ax_)
+        >>> [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+        ['Perfectly calibrated', 'calibrated (area = 0.00992)', \
+'overconfident (area = 0.199)']
+        """
+        _import_pyplot(f"{cls.__name__}.from_predictions")
+        expected, observed = regression_calibration_curve(
+            y_true,
+            y_mean,
+            y_std,
+            n_levels=n_levels,
+            kind=kind,
+            sample_weight=sample_weight,
+        )
+        display = cls(
+            expected,
+            observed,
+            miscalibration_area=_area_to_diagonal(expected, observed),
+            name=name,
+            kind=kind,
+        )
+        return display.plot(ax=ax, ref_line=ref_line, **kwargs)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        n_levels=101,
+        kind="interval",
+        sample_weight=None,
+        name=None,
+        ref_line=True,
+        ax=None,
+        **kwargs,
+    ):
+        """Plot the calibration curve of a fitted regressor on data.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            Fitted regressor whose ``predict`` takes ``return_std=True``
+            (:class:`~sk_mcdropout.MCDropoutRegressor`,
+            ``GaussianProcessRegressor``, ``BayesianRidge``, or a Pipeline
+            ending with one).
+
+        X : array-like of shape (n_rows, n_features)
+            Input data.
+
+        y : array-like of shape (n_rows,) or (n_rows, n_outputs)
+            Observed targets.
+
+        n_levels : int, default=101
+            Number of equally spaced levels in [0, 1].
+
+        kind : {"interval", "quantile"}, default="interval"
+            Central intervals or one-sided quantiles.
+
+        sample_weight : array-like of shape (n_rows,), default=None
+            Row weights.
+
+        name : str, default=None
+            Name of the curve in the legend; if None, the estimator's class
+            name (of the last step of a Pipeline).
+
+        ref_line : bool, default=True
+            Draw the diagonal of perfect calibration.
+
+        ax : matplotlib Axes, default=None
+            Axes to plot on; if None, a new figure and axes are created.
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : RegressionCalibrationDisplay
+            The display with the curve drawn.
+        """
+        _import_pyplot(f"{cls.__name__}.from_estimator")
+        y_mean, y_std = estimator.predict(X, return_std=True)
+        if name is None:
+            final = estimator[-1] if hasattr(estimator, "steps") else estimator
+            name = type(final).__name__
+        return cls.from_predictions(
+            y,
+            y_mean,
+            y_std,
+            n_levels=n_levels,
+            kind=kind,
+            sample_weight=sample_weight,
+            name=name,
+            ref_line=ref_line,
             ax=ax,
             **kwargs,
         )

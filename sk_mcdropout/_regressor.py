@@ -5,6 +5,7 @@ No TensorFlow here: everything that touches the network goes through
 """
 
 import functools
+import numbers
 
 import numpy as np
 from scikeras.utils.transformers import RegressorTargetEncoder
@@ -14,13 +15,14 @@ from sklearn.utils import RegressorTags
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import _network
-from ._base import _PARAMETER_CONSTRAINTS, MCDropoutMixin
-from ._compat import StrOptions
+from ._base import _PARAMETER_CONSTRAINTS, MCDropoutMixin, _mix
+from ._calibration import calibration_split, fit_noise_scale
+from ._compat import Interval, StrOptions
 
 _NOISE = ("homoscedastic", "heteroscedastic")
 _KINDS = ("total", "epistemic", "aleatoric")
-# Passes over the training rows behind the homoscedastic noise estimate: fixed,
-# so that n_samples stays a prediction-time parameter.
+# Passes behind the noise estimate: fixed, so that n_samples stays a
+# prediction-time parameter.
 _NOISE_PASSES = 100
 
 
@@ -75,23 +77,35 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
 
     Two models of the noise are offered (``noise``):
 
-    - ``"homoscedastic"`` (default): one noise variance per output, estimated
-      after training from 100 Monte Carlo passes on the training rows: the
-      mean squared residual of the individual passes, that is the squared
-      residual of the Monte Carlo mean plus the variance of the passes. This
-      is the data-based counterpart of the paper's precision tau (its
-      inverse). The paper's closed form, ``tau = (1 - p) l**2 / (2 N
-      weight_decay)``, needs a weight decay and a prior length-scale that this
-      network does not have, and the paper itself tunes tau on validation
-      log-likelihood instead. Training residuals are optimistic; counting the
-      pass variance in the estimate compensates for that, and on
-      ``load_diabetes`` it came closest, of the training-data estimates
-      tried, to the best tau chosen on the test rows. Robust on small data.
+    - ``"homoscedastic"`` (default): one noise variance per output.
     - ``"heteroscedastic"``: the network has a second head that predicts a
       noise variance per row (softplus output) and is trained with the
       Gaussian negative log-likelihood (Kendall & Gal, 2017). The right choice
       when the noise level depends on the inputs and there is enough data to
       learn it; with little data it can overfit the variance.
+
+    **Calibrated out of sample.** A network fits its training rows better
+    than new ones, so a noise level read off its training residuals is
+    usually too small, and the paper's closed form for the noise precision
+    needs a weight decay and a prior length-scale that this network does not
+    have (the paper tunes it on validation log-likelihood instead). By
+    default (``calibration_fraction=0.1``) ``fit`` therefore holds out a
+    random 10% of the training rows, fits the weights on the others, and
+    then chooses the noise by maximum likelihood on the held-out rows, given
+    the spread of the passes there: the homoscedastic noise variance ``c``,
+    or a factor ``c`` on the variances predicted by the heteroscedastic head
+    (std scaling, Levi et al., 2022), in::
+
+        predictive variance = variance of the pass means + c * noise variance
+
+    The held-out rows are drawn from ``random_state``, and 100 passes are
+    used whatever ``n_samples``, which stays a prediction-time parameter.
+    ``calibration_fraction=None`` fits the weights on every row and keeps the
+    earlier estimate instead: the homoscedastic noise variance is the mean
+    squared residual of the individual passes on the training rows (the
+    residual of the Monte Carlo mean plus the variance of the passes), and
+    the heteroscedastic head is used as trained. Prefer it when the data are
+    too few to spare a tenth. ``benchmarks/uci_protocol.py`` compares the two.
 
     Both settings are grid-searchable. Targets are standardised internally (per
     output, unweighted mean and std of the training targets), so the network
@@ -130,6 +144,11 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         ``model=None``). Grid-searchable.
     noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
         Model of the observation noise, see above. Grid-searchable.
+    calibration_fraction : float in (0, 1) or None, default=0.1
+        Fraction of the training rows held out from the weights to estimate
+        the noise on (at least one row, rounded up); None estimates it on the
+        training rows, see above. With ``sample_weight``, the held-out rows
+        weigh the likelihood by their weights. Grid-searchable.
     n_samples : int, default=100
         Number of stochastic forward passes at prediction time (not a number of
         rows). ``set_params(n_samples=k)`` on a fitted estimator takes effect
@@ -177,6 +196,10 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     noise_std_ : ndarray of shape (n_outputs_,) or None
         Estimated observation noise standard deviation, in target units
         (``noise="homoscedastic"``); None when the network predicts it.
+    noise_scale_ : ndarray of shape (n_outputs_,) or None
+        Factor on the noise std predicted by the heteroscedastic head, fitted
+        on the held-out rows (1 with ``calibration_fraction=None``); None for
+        ``noise="homoscedastic"``.
     model_ : keras.Model
         The trained network.
     history_ : dict
@@ -198,6 +221,9 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     A. Kendall and Y. Gal, "What Uncertainties Do We Need in Bayesian Deep
     Learning for Computer Vision?", NeurIPS 2017.
 
+    D. Levi, L. Gispan, N. Giladi and E. Fetaya, "Evaluating and Calibrating
+    Uncertainty Prediction in Regression Tasks", Sensors 22(15), 2022.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -218,6 +244,10 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         **_PARAMETER_CONSTRAINTS,
         "input_dropout": ["boolean"],
         "noise": [StrOptions(set(_NOISE))],
+        "calibration_fraction": [
+            Interval(numbers.Real, 0, 1, closed="neither"),
+            None,
+        ],
     }
 
     def __init__(
@@ -229,6 +259,7 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         input_dropout=False,
         p=0.1,
         noise="homoscedastic",
+        calibration_fraction=0.1,
         n_samples=100,
         epochs=50,
         batch_size=None,
@@ -272,6 +303,7 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         self.input_dropout = input_dropout
         self.p = p
         self.noise = noise
+        self.calibration_fraction = calibration_fraction
         self.n_samples = n_samples
         self.learning_rate = learning_rate
         self.max_chunk_memory = max_chunk_memory
@@ -354,21 +386,70 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         super()._check_model_compatibility(y)
 
     def _fit_keras_model(self, X, y, sample_weight, **kwargs):
-        super()._fit_keras_model(X, y, sample_weight, **kwargs)
-        self._estimate_noise(X, y, sample_weight)
-
-    def _estimate_noise(self, X, y, sample_weight):
-        if self._heteroscedastic():
-            self.noise_std_ = None
-            self._noise_var = None
+        if self.calibration_fraction is None:
+            super()._fit_keras_model(X, y, sample_weight, **kwargs)
+            self._noise_from_training_rows(X, y, sample_weight)
             return
-        mean, std = self._sample(X, _NOISE_PASSES, "moments", verbose=0)
+        # The weights never see the calibration rows. The split depends only on
+        # the seed and the number of rows, so a warm start on the same data
+        # keeps holding out the same rows.
+        fit_rows, cal_rows = calibration_split(
+            len(y), self.calibration_fraction, _mix(self._train_seed, 2)
+        )
+        weights = None if sample_weight is None else sample_weight[fit_rows]
+        super()._fit_keras_model(X[fit_rows], y[fit_rows], weights, **kwargs)
+        self._noise_from_calibration_rows(
+            X[cal_rows],
+            y[cal_rows],
+            None if sample_weight is None else sample_weight[cal_rows],
+        )
+
+    def _noise_from_training_rows(self, X, y, sample_weight):
+        """The uncalibrated estimate (``calibration_fraction=None``)."""
+        self._noise_scale = np.ones(self.n_outputs_)
+        if self._heteroscedastic():
+            self._noise_var = None
+            self._set_noise_attributes()
+            return
+        self._noise_var = np.ones(self.n_outputs_)
+        mean, model_var, _ = self._moments(X, _NOISE_PASSES)
         y = np.asarray(y, dtype=np.float64).reshape(mean.shape)
         # Mean over passes of (y - pass mean)**2 == (y - mean)**2 + pass variance.
-        per_row = (y - mean) ** 2 + std**2
+        per_row = (y - mean) ** 2 + model_var
         noise_var = np.average(per_row, axis=0, weights=sample_weight)
         self._noise_var = np.maximum(noise_var, _network.MIN_VARIANCE)
-        self.noise_std_ = np.sqrt(self._noise_var) * self.target_encoder_.scale_
+        self._set_noise_attributes()
+
+    def _noise_from_calibration_rows(self, X, y, sample_weight):
+        """Maximum-likelihood noise on held-out rows, given the pass variance.
+
+        Homoscedastic: the noise variance ``c``; heteroscedastic: a factor
+        ``c`` on the predicted variances. Either way the predictive variance
+        is ``pass variance + c * base`` and ``c`` maximises the Gaussian
+        likelihood of the held-out targets.
+        """
+        hetero = self._heteroscedastic()
+        self._noise_var = None if hetero else np.ones(self.n_outputs_)
+        self._noise_scale = np.ones(self.n_outputs_)
+        mean, model_var, base_var = self._moments(X, _NOISE_PASSES)
+        y = np.asarray(y, dtype=np.float64).reshape(mean.shape)
+        scale = fit_noise_scale(
+            (y - mean) ** 2, model_var, base_var, sample_weight=sample_weight
+        )
+        if hetero:
+            self._noise_scale = scale
+        else:
+            self._noise_var = np.maximum(scale, _network.MIN_VARIANCE)
+        self._set_noise_attributes()
+
+    def _set_noise_attributes(self):
+        scale = self.target_encoder_.scale_
+        if self._noise_var is None:
+            self.noise_std_ = None
+            self.noise_scale_ = np.sqrt(self._noise_scale)
+        else:
+            self.noise_std_ = np.sqrt(self._noise_var) * scale
+            self.noise_scale_ = None
 
     def initialize(self, X, y):
         """Build the network without training it (see scikeras).
@@ -388,15 +469,18 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
             The initialised estimator.
         """
         super().initialize(X, y)
-        if self._heteroscedastic():
-            self.noise_std_ = self._noise_var = None
-        else:
-            self._noise_var = np.ones(self.n_outputs_)
-            self.noise_std_ = self.target_encoder_.scale_.copy()
+        self._noise_scale = np.ones(self.n_outputs_)
+        self._noise_var = None if self._heteroscedastic() else np.ones(self.n_outputs_)
+        self._set_noise_attributes()
         return self
 
     def fit(self, X, y, sample_weight=None, **kwargs):
         """Build the network, train it on (X, y) and estimate the noise.
+
+        With ``calibration_fraction`` set, the weights are trained on all but
+        the held-out rows and the noise is estimated on those (see the class
+        docstring); ``partial_fit`` and warm starts hold out the same rows of
+        data of the same length.
 
         Parameters
         ----------
@@ -436,15 +520,21 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         """
         k = self.n_outputs_
         if self._noise_var is None:
-            return out[..., :k], out[..., k:] + _network.MIN_VARIANCE
+            noise_var = (out[..., k:] + _network.MIN_VARIANCE) * self._noise_scale
+            return out[..., :k], noise_var
         return out, np.broadcast_to(self._noise_var, out.shape)
+
+    def _moments(self, X, n_passes, verbose=0):
+        """Mean, pass variance and noise variance of validated X, standardised."""
+        mean, std = self._sample(X, n_passes, "moments", verbose=verbose)
+        mean, std = mean.astype(np.float64), std.astype(np.float64)
+        mean, noise_var = self._split_noise(mean)
+        return mean, std[:, : self.n_outputs_] ** 2, noise_var
 
     def _variances(self, X):
         """Mean, pass variance and noise variance, standardised, (n_rows, k)."""
         self._check_noise_setting()
-        mean, std = self._run(X, "moments").astype(np.float64)
-        mean, noise_var = self._split_noise(mean)
-        return mean, std[:, : self.n_outputs_] ** 2, noise_var
+        return self._moments(self._prepare(X), int(self.n_samples), self.verbose)
 
     def predict(self, X, return_std=False):
         """Mean of the ``n_samples`` passes, and optionally the predictive std.

@@ -559,3 +559,27 @@ def expected_calibration_error(
     )
     gaps = np.abs(correct_sum - conf_sum)  # = weight * |accuracy - confidence|
     return float(gaps.sum() / weight.sum())
+
+
+# Regression: metrics of a Gaussian predictive (mean, std), in their own module.
+from ._regression_metrics import (  # noqa: E402
+    crps_gaussian,
+    gaussian_nll,
+    interval_coverage,
+    mean_interval_width,
+    miscalibration_area,
+    neg_gaussian_nll_scorer,
+    regression_calibration_curve,
+    sharpness,
+)
+
+__all__ += [
+    "crps_gaussian",
+    "gaussian_nll",
+    "interval_coverage",
+    "mean_interval_width",
+    "miscalibration_area",
+    "neg_gaussian_nll_scorer",
+    "regression_calibration_curve",
+    "sharpness",
+]

@@ -266,3 +266,83 @@ def test_memory_caches_the_noise_estimate_too(data, tmp_path):
     np.testing.assert_array_equal(
         first.predict_samples(X)[:3], second.predict_samples(X)
     )
+
+
+# ----------------------------------------------------------------------
+# Out-of-sample noise calibration (calibration_fraction)
+# ----------------------------------------------------------------------
+
+
+def test_noise_is_estimated_on_held_out_rows(reg, data):
+    # The default holds out 10% of the training rows: fitted state says so,
+    # and the noise matches the truth (0.1) within the estimate's error.
+    assert reg.calibration_fraction == 0.1
+    assert reg.noise_scale_ is None
+    assert 0.7 * NOISE < reg.noise_std_[0] < 1.5 * NOISE
+    # New data from the same distribution: the 95% interval covers about 95%.
+    X_new, y_new = _gap_data(n=2000, seed=1)
+    mean, std = reg.predict(X_new, return_std=True)
+    covered = np.mean(np.abs(y_new - mean) <= 1.96 * std)
+    # 20 calibration rows: the estimate is good to about +-30% in variance.
+    assert 0.9 < covered < 0.99
+
+
+def test_training_row_noise_is_still_available(data):
+    # calibration_fraction=None: the weights see every row, and the noise is
+    # the mean squared residual of the passes on those same rows.
+    X, y = data
+    old = tiny(calibration_fraction=None, n_samples=100).fit(X, y)
+    means = old.predict_samples(X)
+    expected = np.mean((y - means) ** 2)
+    np.testing.assert_allclose(old.noise_std_[0] ** 2, expected, rtol=1e-3)
+    new = tiny().fit(X, y)
+    assert not np.array_equal(old.predict(X), new.predict(X))
+
+
+def test_heteroscedastic_scale_is_fitted_on_held_out_rows(hetero):
+    assert hetero.noise_std_ is None
+    assert hetero.noise_scale_.shape == (1,)
+    assert 0.3 < hetero.noise_scale_[0] < 3
+    X = np.array([[-2.0], [2.0]])
+    uncalibrated = MCDropoutRegressor(
+        **{**hetero.get_params(), "calibration_fraction": None}
+    ).fit(*_gap_data(heteroscedastic=True))
+    np.testing.assert_array_equal(uncalibrated.noise_scale_, [1.0])
+    assert uncalibrated.predict_uncertainty(X).shape == (2,)
+
+
+def test_fit_noise_scale_closed_forms():
+    from sk_mcdropout._calibration import calibration_split, fit_noise_scale
+
+    rng = np.random.default_rng(0)
+    r2 = rng.chisquare(1, size=(500, 2)) * [1.0, 4.0]
+    zeros, ones = np.zeros_like(r2), np.ones_like(r2)
+    weights = rng.uniform(0, 2, size=500)
+    # Without pass variance the maximum-likelihood variance is the mean
+    # squared residual (weighted), and a base variance divides out.
+    np.testing.assert_allclose(fit_noise_scale(r2, zeros, ones), r2.mean(0), rtol=1e-4)
+    np.testing.assert_allclose(
+        fit_noise_scale(r2, zeros, ones, sample_weight=weights),
+        np.average(r2, axis=0, weights=weights),
+        rtol=1e-4,
+    )
+    base = rng.uniform(0.5, 2, size=r2.shape)
+    np.testing.assert_allclose(
+        fit_noise_scale(r2 * base, zeros, base), r2.mean(0), rtol=1e-4
+    )
+    # Pass variance that already explains the residuals leaves ~no noise.
+    assert (fit_noise_scale(r2, r2.mean(0) * 5 * ones, ones) < 1e-3).all()
+    fit_rows, cal_rows = calibration_split(50, 0.1, seed=3)
+    assert len(cal_rows) == 5 and len(fit_rows) == 45
+    assert set(fit_rows) | set(cal_rows) == set(range(50))
+    np.testing.assert_array_equal(calibration_split(50, 0.1, seed=3)[1], cal_rows)
+
+
+def test_calibration_fraction_errors(data):
+    X, y = data
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="calibration_fraction"):
+            tiny(calibration_fraction=bad).fit(X, y)
+    with pytest.raises(ValueError, match="at least 2 training rows"):
+        tiny().fit(X[:1], y[:1])
+    assert tiny(calibration_fraction=None).fit(X[:1], y[:1]).noise_std_.shape == (1,)
