@@ -237,7 +237,7 @@ def test_user_network(data):
 
 def test_errors(reg, data):
     X, y = data
-    with pytest.raises(ValueError, match="noise must be one of"):
+    with pytest.raises(ValueError, match="'noise' parameter of MCDropoutRegressor"):
         tiny(noise="gaussian").fit(X, y)
     with pytest.raises(ValueError, match="requires y"):
         tiny().fit(X, None)
