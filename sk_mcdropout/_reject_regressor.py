@@ -97,6 +97,13 @@ class RejectOptionRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         unbounded, so no finite-sample bound holds for it: ``confidence``
         with ``loss="squared_error"`` is refused.
 
+    correction : {"fixed_sequence", "sgr"}, default="fixed_sequence"
+        How ``confidence`` accounts for the thresholds tried, as in
+        :class:`RejectOptionClassifier`. When the std of the model is well
+        sized, interval misses are about ``1 - interval_level`` whatever the
+        std; for such a flat risk ``"sgr"`` certifies more coverage than
+        fixed-sequence testing, whose first failure ends its search.
+
     loss : {"squared_error", "interval_miss"}, default="squared_error"
         The loss whose mean over the accepted rows is the selective risk.
         ``"interval_miss"``: 1 when ``y`` is outside the Gaussian interval
@@ -195,6 +202,7 @@ class RejectOptionRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         coverage=None,
         max_risk=None,
         confidence=None,
+        correction="fixed_sequence",
         loss="squared_error",
         interval_level=0.9,
         cv=5,
@@ -205,6 +213,7 @@ class RejectOptionRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         self.coverage = coverage
         self.max_risk = max_risk
         self.confidence = confidence
+        self.correction = correction
         self.loss = loss
         self.interval_level = interval_level
         self.cv = cv

@@ -125,6 +125,20 @@ def test_interval_miss_guarantee_bound_is_clopper_pearson(heteroscedastic):
     assert new_miss[~rejected].mean() <= 0.2
 
 
+def test_sgr_certifies_more_when_the_risk_is_flat(heteroscedastic):
+    # A well-sized std: about 10% of the rows miss their 90% interval,
+    # whatever their std.
+    frozen, ids, y, _ = heteroscedastic
+    params = dict(max_risk=0.15, confidence=0.9, loss="interval_miss")
+    sgr = RejectOptionRegressor(frozen, correction="sgr", **params)
+    ltt = RejectOptionRegressor(frozen, **params)
+    sgr.fit(ids[:2000], y[:2000])
+    ltt.fit(ids[:2000], y[:2000])
+    assert sgr.cv_coverage_ > 0.9
+    assert sgr.cv_coverage_ >= ltt.cv_coverage_
+    assert sgr.risk_bound_ <= 0.15
+
+
 def test_squared_error_cannot_be_certified():
     reg = RejectOptionRegressor(BayesianRidge(), max_risk=1.0, confidence=0.9)
     with pytest.raises(ValueError, match="bounded loss"):
