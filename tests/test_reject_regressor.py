@@ -1,5 +1,7 @@
 """RejectOptionRegressor: abstain where the predictive std is largest."""
 
+import warnings
+
 import numpy as np
 import pytest
 import sklearn
@@ -133,7 +135,10 @@ def test_sgr_certifies_more_when_the_risk_is_flat(heteroscedastic):
     sgr = RejectOptionRegressor(frozen, correction="sgr", **params)
     ltt = RejectOptionRegressor(frozen, **params)
     sgr.fit(ids[:2000], y[:2000])
-    ltt.fit(ids[:2000], y[:2000])
+    with warnings.catch_warnings():
+        # The fixed sequence may certify nothing here: that is the point.
+        warnings.simplefilter("ignore", UserWarning)
+        ltt.fit(ids[:2000], y[:2000])
     assert sgr.cv_coverage_ > 0.9
     assert sgr.cv_coverage_ >= ltt.cv_coverage_
     assert sgr.risk_bound_ <= 0.15
