@@ -47,6 +47,11 @@ def _mean_and_std(estimator, X):
     mean, std = estimator.predict(X, return_std=True)
     mean = np.asarray(mean, dtype=np.float64).reshape(-1)
     std = np.asarray(std, dtype=np.float64).reshape(-1)
+    # A NaN std would compare False with the threshold and be accepted.
+    assert_all_finite(mean, input_name="the predicted mean")
+    assert_all_finite(std, input_name="the predicted std")
+    if np.any(std < 0):
+        raise ValueError("The predicted std of the estimator has negative values.")
     return mean, std
 
 

@@ -150,6 +150,15 @@ def test_squared_error_cannot_be_certified():
         reg.fit(np.zeros((10, 1)), np.zeros(10))
 
 
+def test_non_finite_std_is_refused(heteroscedastic):
+    frozen, ids, y, std = heteroscedastic
+    bad = LookupRegressor(
+        mean=frozen.estimator.mean, std=np.where(std > 1, np.nan, std)
+    )
+    with pytest.raises(ValueError, match="predicted std"):
+        RejectOptionRegressor(FrozenEstimator(bad.fit(None, None))).fit(ids, y)
+
+
 def test_regressor_without_return_std_is_refused():
     with pytest.raises(ValueError, match="return_std=True"):
         RejectOptionRegressor(LinearRegression()).fit(np.ones((10, 1)), np.ones(10))
