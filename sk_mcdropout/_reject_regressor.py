@@ -47,6 +47,11 @@ def _mean_and_std(estimator, X):
     mean, std = estimator.predict(X, return_std=True)
     mean = np.asarray(mean, dtype=np.float64).reshape(-1)
     std = np.asarray(std, dtype=np.float64).reshape(-1)
+    # A NaN std would compare False with the threshold and be accepted.
+    assert_all_finite(mean, input_name="the predicted mean")
+    assert_all_finite(std, input_name="the predicted std")
+    if np.any(std < 0):
+        raise ValueError("The predicted std of the estimator has negative values.")
     return mean, std
 
 
@@ -96,6 +101,13 @@ class RejectOptionRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         :class:`RejectOptionClassifier` (see its Notes). The squared error is
         unbounded, so no finite-sample bound holds for it: ``confidence``
         with ``loss="squared_error"`` is refused.
+
+    correction : {"fixed_sequence", "sgr"}, default="fixed_sequence"
+        How ``confidence`` accounts for the thresholds tried, as in
+        :class:`RejectOptionClassifier`. When the std of the model is well
+        sized, interval misses are about ``1 - interval_level`` whatever the
+        std; for such a flat risk ``"sgr"`` certifies more coverage than
+        fixed-sequence testing, whose first failure ends its search.
 
     loss : {"squared_error", "interval_miss"}, default="squared_error"
         The loss whose mean over the accepted rows is the selective risk.
@@ -195,6 +207,7 @@ class RejectOptionRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         coverage=None,
         max_risk=None,
         confidence=None,
+        correction="fixed_sequence",
         loss="squared_error",
         interval_level=0.9,
         cv=5,
@@ -205,6 +218,7 @@ class RejectOptionRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         self.coverage = coverage
         self.max_risk = max_risk
         self.confidence = confidence
+        self.correction = correction
         self.loss = loss
         self.interval_level = interval_level
         self.cv = cv

@@ -288,12 +288,16 @@ def select_threshold(
         if idx is None:
             n_min = sequence_start(max_risk, delta, 1) if max_risk > 0 else None
             need = (
-                f" (even with no error it takes at least {n_min} accepted "
-                "rows, and the first certification failure, in order of "
-                "increasing coverage, ends the search)"
+                f" (even with no error it takes at least {n_min} accepted rows)"
                 if n_min
                 else ""
             )
+            if method != "sgr" and n_min:
+                need += (
+                    "; fixed-sequence testing stops at its first failure, so "
+                    "if the risk hardly grows with the coverage, "
+                    "correction='sgr' may certify more"
+                )
             warnings.warn(
                 f"No threshold can be certified to have a selective risk of at "
                 f"most max_risk={max_risk} with confidence={confidence} on "

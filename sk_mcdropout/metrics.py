@@ -15,8 +15,10 @@ depend on the order of the rows. The curves therefore have one point per
 distinct uncertainty value (like :func:`sklearn.metrics.roc_curve` has one per
 distinct score), and a coverage that falls inside a group of tied rows is
 reached only at the end of that group. A rejection rule "accept the rows whose
-uncertainty is at most ``t``" realises exactly the points of these curves,
-which is how :class:`~sk_mcdropout.RejectOptionClassifier` uses them.
+uncertainty is at most ``t``" realises exactly the points of these curves.
+:class:`~sk_mcdropout.RejectOptionClassifier` goes one step further: it
+breaks ties in the measure with a second, continuous score, so that its
+coverage targets are met even for a measure with many ties.
 
 Where scikit-learn already has a metric, use it: :func:`sklearn.metrics.log_loss`,
 :func:`sklearn.metrics.brier_score_loss` and
@@ -341,7 +343,8 @@ def coverage_at_risk(y_true, y_pred, uncertainty, max_risk, *, sample_weight=Non
 
     This is an empirical quantity on the data given. Choosing a threshold this
     way on one sample and applying it to new data does not guarantee the risk
-    on new data; for a guarantee see MAPIE's risk-control tools.
+    on new data; for a guarantee, use
+    ``RejectOptionClassifier(max_risk=..., confidence=...)``.
 
     Parameters
     ----------

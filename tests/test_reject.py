@@ -215,6 +215,7 @@ def test_reject_label_must_not_be_a_class(data):
         (dict(cv=1.5), "'cv'|cross-validation|n_splits"),
         (dict(measure="mutual_information"), "predict_proba_samples"),
         (dict(confidence=0.9), "set max_risk too"),
+        (dict(max_risk=0.1, correction="bonferroni"), "'correction' parameter"),
         (dict(max_risk=0.1, confidence=1.0), r"'confidence' parameter must be in"),
         (dict(error_cost=[1, 0.2]), "'error_cost' parameter must be a dict"),
         (dict(error_cost={0: 1.0, 1: 5.0}), r"cost in \[0, 1\]"),
@@ -432,6 +433,27 @@ def test_certified_bound_is_clopper_pearson_and_largest_in_sequence():
     assert clf.risk_bound_ == pytest.approx(bounds[last])
     assert clf.cv_risk_ == pytest.approx(k[last] / (last + 1))
     assert clf.threshold_ == uncertainty[order][last]
+
+
+def test_sgr_correction_splits_delta_over_its_binary_search():
+    from scipy.stats import beta
+
+    rng = np.random.RandomState(0)
+    n = 3000
+    uncertainty = rng.uniform(0, 0.5, size=n)
+    frozen, ids = lookup(np.column_stack([1 - uncertainty, uncertainty]))
+    y = (rng.uniform(size=n) < 0.4 * uncertainty).astype(int)
+    params = dict(max_risk=0.05, confidence=0.95)
+    sgr = RejectOptionClassifier(frozen, correction="sgr", **params).fit(ids, y)
+    ltt = RejectOptionClassifier(frozen, **params).fit(ids, y)
+    accepted = ~sgr.reject(ids)
+    k, m = y[accepted].sum(), accepted.sum()
+    level = 0.05 / np.ceil(np.log2(n + 1))
+    assert sgr.risk_bound_ == pytest.approx(beta.ppf(1 - level, k + 1, m - k))
+    assert sgr.risk_bound_ <= 0.05
+    # On a risk that grows with the uncertainty, the fixed sequence certifies
+    # more.
+    assert ltt.cv_coverage_ > sgr.cv_coverage_
 
 
 def test_nothing_certifiable_rejects_everything_with_a_warning(data):
