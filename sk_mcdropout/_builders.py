@@ -142,7 +142,7 @@ def training_state(model):
     """Copies of the weights and optimizer variables of ``model``."""
     optimizer = getattr(model, "optimizer", None)
     variables = getattr(optimizer, "variables", None) or []
-    return model.get_weights(), [keras.ops.convert_to_numpy(v) for v in variables]
+    return model.get_weights(), [v.numpy() for v in variables]
 
 
 def restore_training_state(model, state):

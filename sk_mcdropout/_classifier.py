@@ -108,7 +108,11 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         Learning rate of an optimizer given as a string or class. Ignored when
         ``optimizer__learning_rate`` is set or ``optimizer`` is an instance.
     loss : str or keras loss, default="sparse_categorical_crossentropy"
-        Training loss.
+        Training loss. With the built-in network, losses that compare the
+        target with the whole softmax output (``"categorical_crossentropy"``,
+        ``"binary_crossentropy"``, their focal variants,
+        ``"categorical_hinge"``, ``"kl_divergence"``) receive one-hot targets,
+        binary ones included.
     max_chunk_memory : float, default=256
         Memory budget, in MiB, of one compiled call at prediction time. Rows
         are processed in chunks so that ``n_samples`` x chunk rows x the widest
@@ -322,7 +326,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         y : array-like of shape (n_rows,)
             Class labels.
         sample_weight : array-like of shape (n_rows,), default=None
-            Row weights; rows of weight zero are dropped.
+            Non-negative row weights; rows of weight zero are dropped.
         **kwargs : dict
             Passed to ``keras.Model.fit`` (prefer ``fit__`` parameters).
 
@@ -353,9 +357,10 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         y : array-like of shape (n_rows,)
             Class labels.
         classes : array-like of shape (n_classes,), default=None
-            All classes; needed on the first call if ``y`` lacks some.
+            All classes; needed on the first call if ``y`` lacks some. Once
+            the classes are known, a call may hold rows of one class only.
         sample_weight : array-like of shape (n_rows,), default=None
-            Row weights.
+            Non-negative row weights.
         **kwargs : dict
             Passed to ``keras.Model.fit``.
 

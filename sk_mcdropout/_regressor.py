@@ -398,7 +398,7 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         y : array-like of shape (n_rows,) or (n_rows, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_rows,), default=None
-            Row weights; rows of weight zero are dropped.
+            Non-negative row weights; rows of weight zero are dropped.
         **kwargs : dict
             Passed to ``keras.Model.fit`` (prefer ``fit__`` parameters).
 
