@@ -100,7 +100,7 @@ def linear():
     return X, y, reg, mean, std
 
 
-@pytest.mark.parametrize("scale", [1e-20, 1e155, 1e300])
+@pytest.mark.parametrize("scale", [1e-20, 1e300])
 def test_regressor_is_scale_equivariant(linear, scale):
     X, y, reg, mean, std = linear
     scaled = MCDropoutRegressor(**reg.get_params()).fit(X, y * scale)

@@ -36,7 +36,7 @@ settings.register_profile("thorough", derandomize=False, **_COMMON)
 _PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 # Examples per test: prediction is cheap, every successful fit costs a second.
 _BUDGET = {
-    "ci": {"predict": 100, "fit": 15},
+    "ci": {"predict": 100, "fit": 12},
     "thorough": {"predict": 1000, "fit": 150},
 }[_PROFILE]
 
