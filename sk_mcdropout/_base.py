@@ -5,7 +5,6 @@ No TensorFlow here: everything that touches the network goes through
 ``_network``.
 """
 
-import copy
 import functools
 import inspect
 import numbers
@@ -191,11 +190,10 @@ class MCDropoutMixin:
 
     def _training_state(self):
         # Fitted attributes are replaced, not changed in place, by training;
-        # only the history grows in place.
-        attributes = dict(vars(self))
-        if "history_" in attributes:
-            attributes["history_"] = copy.deepcopy(self.history_)
-        return _network.training_state(self.model_), attributes
+        # only the history grows in place, so its lengths are enough.
+        history = getattr(self, "history_", {})
+        lengths = {key: len(values) for key, values in history.items()}
+        return _network.training_state(self.model_), dict(vars(self)), lengths
 
     def _check_weights(self, before):
         """Refuse a network whose training diverged.
@@ -208,10 +206,16 @@ class MCDropoutMixin:
         if before is None:
             del self.model_
         else:
-            weights, attributes = before
+            weights, attributes, lengths = before
             vars(self).clear()
             vars(self).update(attributes)
             _network.restore_training_state(self.model_, weights)
+            if "history_" in attributes:
+                for key in list(self.history_):
+                    if key in lengths:
+                        del self.history_[key][lengths[key] :]
+                    else:
+                        del self.history_[key]
         raise ValueError(
             "Solver produced non-finite parameter weights. The input data may "
             "contain large values and need to be preprocessed. Scale X (for "
