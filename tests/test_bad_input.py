@@ -56,6 +56,17 @@ def test_diverged_partial_fit_keeps_previous_network():
     assert np.isfinite(est.predict_proba(X)).all()
 
 
+def test_diverged_regressor_partial_fit_keeps_its_noise_estimate():
+    reg = MCDropoutRegressor(**KW).fit(X, X[:, 0])
+    mean, std = reg.predict(X, return_std=True)
+    noise = reg.noise_std_
+    reg.set_params(batch_size=1)
+    with pytest.raises(ValueError, match=DIVERGED):
+        reg.partial_fit(X * 1e20, X[:, 0], sample_weight=np.full(20, 1e30))
+    assert reg.noise_std_ is noise
+    np.testing.assert_array_equal(reg.predict(X, return_std=True), (mean, std))
+
+
 @pytest.mark.parametrize("method", ["fit", "predict_proba"])
 def test_values_beyond_float32_are_refused(clf, method):
     match = "Input X contains infinity or a value too large for dtype\\('float32'\\)"
