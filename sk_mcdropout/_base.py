@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import (
     check_is_fitted,
+    check_non_negative,
     check_random_state,
     validate_data,
 )
@@ -192,18 +193,23 @@ class MCDropoutMixin:
     def _validate_data(self, X=None, y=None, reset=False):
         # Replaces scikeras' check_X_y: scikit-learn's own wording, feature
         # names, no sparse input, and float32 whatever the dtype seen at fit.
+        # X=None is validated like any other X (scikit-learn's "Expected 2D
+        # array" error); only scikeras' score path passes y without X.
         common = dict(reset=reset, dtype=np.float32, accept_sparse=False)
-        if X is not None and y is not None:
+        if reset or (X is not None and y is not None):
             X, y = validate_data(self, X, y, **common, **self._validate_y_kwargs)
-        elif X is not None:
+        elif y is None:
             X = validate_data(self, X, **common)
-        elif y is not None:
+        else:
             y = self._validate_y_alone(y)
         if y is not None:
             self._check_target(y, reset)
             if reset:
                 # Metadata scikeras passes to build functions as ``meta``.
-                self.target_type_ = self._type_of_target(y)
+                # type_of_target casts floats to int64 to look for labels;
+                # targets beyond int64 warn there for no reason.
+                with np.errstate(invalid="ignore", over="ignore"):
+                    self.target_type_ = self._type_of_target(y)
                 self.y_dtype_ = y.dtype
                 self.y_ndim_ = y.ndim
         if X is not None and reset:
@@ -227,6 +233,7 @@ class MCDropoutMixin:
         # A new seed per continued run, so that warm starts and partial_fit do
         # not replay the same shuffles and dropout masks.
         seed = self._train_seed if fresh else _mix(self._train_seed, initial_epoch)
+        before = None if fresh else self._training_state()
         with _network.seeded(seed):
             super()._fit(
                 X,
@@ -237,6 +244,54 @@ class MCDropoutMixin:
                 initial_epoch=initial_epoch,
                 **kwargs,
             )
+        self._check_weights(before)
+
+    def _training_state(self):
+        # Fitted attributes are replaced, not changed in place, by training;
+        # only the history grows in place, so its lengths are enough.
+        history = getattr(self, "history_", {})
+        lengths = {key: len(values) for key, values in history.items()}
+        return _network.training_state(self.model_), dict(vars(self)), lengths
+
+    def _check_weights(self, before):
+        """Refuse a network whose training diverged.
+
+        A fresh fit leaves the estimator unfitted; a warm start or partial_fit
+        puts back the network, optimizer state and history it started from.
+        """
+        if _network.weights_finite(self.model_):
+            return
+        if before is None:
+            del self.model_
+        else:
+            weights, attributes, lengths = before
+            vars(self).clear()
+            vars(self).update(attributes)
+            _network.restore_training_state(self.model_, weights)
+            if "history_" in attributes:
+                for key in list(self.history_):
+                    if key in lengths:
+                        del self.history_[key][lengths[key] :]
+                    else:
+                        del self.history_[key]
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data may "
+            "contain large values and need to be preprocessed. Scale X (for "
+            "instance with StandardScaler), check sample_weight, or lower "
+            "learning_rate. "
+            + (
+                "The estimator is left unfitted."
+                if before is None
+                else "The estimator keeps the weights it had before this call."
+            )
+        )
+
+    def _validate_sample_weight(self, X, y, sample_weight):
+        # Weights are row frequencies or importances: a negative one has no
+        # meaning for training (nor in the metrics and the reject option).
+        X, y, sample_weight = super()._validate_sample_weight(X, y, sample_weight)
+        check_non_negative(sample_weight, "`sample_weight`")
+        return X, y, sample_weight
 
     def initialize(self, X, y):
         """Build the network without training it (see scikeras).
@@ -270,7 +325,21 @@ class MCDropoutMixin:
 
     def _run(self, X, mode):
         """Validate X, then run ``n_samples`` passes over it."""
-        return self._sample(self._prepare(X), int(self.n_samples), mode)
+        return self._check_output(
+            self._sample(self._prepare(X), int(self.n_samples), mode)
+        )
+
+    @staticmethod
+    def _check_output(out):
+        # The weights are finite (see _check_weights), so only inputs whose
+        # values overflow the network's float32 arithmetic get here.
+        if not np.isfinite(out).all():
+            raise ValueError(
+                "The network's output is not finite for some rows of X: their "
+                "values are too large for its float32 arithmetic. Scale X as "
+                "the training data was scaled."
+            )
+        return out
 
     def _sample(self, X, n_passes, mode, verbose=None):
         """Run ``n_passes`` passes over already validated X (see MCSampler.run)."""

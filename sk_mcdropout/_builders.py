@@ -12,6 +12,13 @@ def build_mlp(meta, hidden_layer_sizes=(100,), activation="relu", p=0.2):
 
     Uncompiled; scikeras compiles it with the estimator's optimizer and loss.
     """
+    if not len(hidden_layer_sizes):
+        raise ValueError(
+            "hidden_layer_sizes=() leaves the built-in network without a hidden "
+            "layer, hence without a Dropout layer for Monte Carlo dropout to "
+            "sample. Give it at least one hidden layer, e.g. "
+            "hidden_layer_sizes=(100,)."
+        )
     n_features = meta["n_features_in_"]
     n_classes = meta["n_classes_"]
     inputs = keras.Input(shape=(n_features,), name="x")
@@ -107,6 +114,13 @@ def build_regression_mlp(
     ``input_dropout=True`` the inputs are dropped too, as in Gal & Ghahramani's
     UCI experiments. Uncompiled; scikeras compiles it.
     """
+    if not len(hidden_layer_sizes) and not input_dropout:
+        raise ValueError(
+            "hidden_layer_sizes=() with input_dropout=False leaves the built-in "
+            "network without a Dropout layer for Monte Carlo dropout to sample. "
+            "Give it at least one hidden layer, e.g. hidden_layer_sizes=(100,), "
+            "or set input_dropout=True (a linear model with dropped inputs)."
+        )
     n_features = meta["n_features_in_"]
     n_outputs = meta["n_outputs_"]
     inputs = keras.Input(shape=(n_features,), name="x")
@@ -130,3 +144,25 @@ def output_width(model):
         return None
     width = outputs[0].shape[-1]
     return None if width is None else int(width)
+
+
+def weights_finite(model):
+    """Whether every weight of ``model`` (trainable or not) is finite."""
+    return all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def training_state(model):
+    """Copies of the weights and optimizer variables of ``model``."""
+    optimizer = getattr(model, "optimizer", None)
+    variables = getattr(optimizer, "variables", None) or []
+    return model.get_weights(), [v.numpy() for v in variables]
+
+
+def restore_training_state(model, state):
+    """Put back the weights and optimizer variables saved by ``training_state``."""
+    weights, values = state
+    model.set_weights(weights)
+    variables = getattr(getattr(model, "optimizer", None), "variables", None) or []
+    if len(variables) == len(values):
+        for variable, value in zip(variables, values, strict=True):
+            variable.assign(value)

@@ -7,6 +7,8 @@ No TensorFlow here: everything that touches the network goes through
 import functools
 
 import numpy as np
+from scikeras.utils import loss_name
+from scikeras.utils.transformers import ClassifierLabelEncoder
 from scikeras.wrappers import KerasClassifier
 from sklearn.metrics import accuracy_score
 from sklearn.utils import ClassifierTags
@@ -18,6 +20,38 @@ from sklearn.utils.validation import (
 from . import _network
 from ._base import _PARAMETER_CONSTRAINTS, MCDropoutMixin
 from ._compat import StrOptions
+
+# Losses that compare the target with the whole softmax output of the built-in
+# network, so they need one-hot targets (scikeras one-hot encodes only for
+# categorical crossentropy, and never binary targets).
+_ONE_HOT_LOSSES = frozenset(
+    {
+        "categorical_crossentropy",
+        "binary_crossentropy",
+        "categorical_focal_crossentropy",
+        "binary_focal_crossentropy",
+        "categorical_hinge",
+        "kl_divergence",
+    }
+)
+
+
+def _loss_name(loss):
+    try:
+        return loss_name(loss)
+    except (TypeError, ValueError):
+        return None
+
+
+class _OneHotLabelEncoder(ClassifierLabelEncoder):
+    """scikeras' label encoder, one-hot for binary targets too."""
+
+    def __init__(self, loss="categorical_crossentropy", categories="auto"):
+        super().__init__(loss=loss, categories=categories)
+
+    def _type_of_target(self, y):
+        target_type = super()._type_of_target(y)
+        return "multiclass" if target_type == "binary" else target_type
 
 
 class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
@@ -75,7 +109,11 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         Learning rate of an optimizer given as a string or class. Ignored when
         ``optimizer__learning_rate`` is set or ``optimizer`` is an instance.
     loss : str or keras loss, default="sparse_categorical_crossentropy"
-        Training loss.
+        Training loss. With the built-in network, losses that compare the
+        target with the whole softmax output (``"categorical_crossentropy"``,
+        ``"binary_crossentropy"``, their focal variants,
+        ``"categorical_hinge"``, ``"kl_divergence"``) receive one-hot targets,
+        binary ones included.
     max_chunk_memory : float, default=256
         Memory budget, in MiB, of one compiled call at prediction time. Rows
         are processed in chunks so that ``n_samples`` x chunk rows x the widest
@@ -224,6 +262,14 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         tags.non_deterministic = False
         return tags
 
+    @property
+    def target_encoder(self):
+        """Encodes the labels for the network (see scikeras)."""
+        encoder = super().target_encoder
+        if self.model is None and _loss_name(self.loss) in _ONE_HOT_LOSSES:
+            return _OneHotLabelEncoder(categories=encoder.categories)
+        return encoder
+
     def _default_build_fn(self):
         return functools.partial(
             _network.build_mlp,
@@ -240,9 +286,28 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
 
     def _check_target(self, y, reset):
         check_classification_targets(y)
-        # partial_fit may see one class per call once classes_ is known.
-        if reset and getattr(self, "classes_", None) is None:
+        # scikeras sets classes_ before validation in partial_fit (from
+        # `classes` or the previous call) and to None in fit.
+        declared = getattr(self, "classes_", None)
+        self._classes_declared = declared is not None
+        present = np.unique(y)
+        if declared is not None:
+            # partial_fit may see one class per call once classes_ is known.
+            if np.setdiff1d(present, declared).size:
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{np.asarray(declared)}. 'y' has {present}."
+                )
+        elif reset:
             self._check_two_classes(y)
+        elif hasattr(self, "target_encoder_"):
+            previous = self.target_encoder_.classes_
+            if not np.array_equal(present, previous):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes "
+                    f"as in the previous call to fit. Previously got {previous}, "
+                    f"`y` has {present}"
+                )
 
     def _check_two_classes(self, y):
         classes = np.unique(y)
@@ -256,9 +321,14 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
     def _check_model_compatibility(self, y):
         # Runs after scikeras dropped zero-weight rows: all weight on one class
         # is the single-class problem in disguise.
+        # A batch of partial_fit may hold one class once all are declared.
+        if self._classes_declared:
+            return super()._check_model_compatibility(y)
         classes = self.target_encoder_.classes_
-        if len(classes) >= 2 and len(np.unique(np.asarray(y))) < 2:
-            label = classes[int(np.asarray(y).ravel()[0])]
+        y = np.asarray(y)
+        codes = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
+        if len(classes) >= 2 and len(np.unique(codes)) < 2:
+            label = classes[int(codes[0])]
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in "
                 "the data, but the rows with non-zero sample_weight contain "
@@ -276,7 +346,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         y : array-like of shape (n_rows,)
             Class labels.
         sample_weight : array-like of shape (n_rows,), default=None
-            Row weights; rows of weight zero are dropped.
+            Non-negative row weights; rows of weight zero are dropped.
         **kwargs : dict
             Passed to ``keras.Model.fit`` (prefer ``fit__`` parameters).
 
@@ -291,9 +361,11 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         # scikeras resets classes_ to None on every fit and only restores it
         # when it rebuilds the network, so a warm start would lose it.
         classes = getattr(self, "classes_", None) if self.warm_start else None
-        super().fit(X, y, sample_weight=sample_weight, **kwargs)
-        if self.classes_ is None:
-            self.classes_ = classes
+        try:
+            super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        finally:
+            if getattr(self, "classes_", None) is None:
+                self.classes_ = classes
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
@@ -306,9 +378,10 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         y : array-like of shape (n_rows,)
             Class labels.
         classes : array-like of shape (n_classes,), default=None
-            All classes; needed on the first call if ``y`` lacks some.
+            All classes; needed on the first call if ``y`` lacks some. Once
+            the classes are known, a call may hold rows of one class only.
         sample_weight : array-like of shape (n_rows,), default=None
-            Row weights.
+            Non-negative row weights.
         **kwargs : dict
             Passed to ``keras.Model.fit``.
 
@@ -318,6 +391,14 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
             The fitted estimator.
         """
         self._check_params()
+        previous = getattr(self, "classes_", None)
+        if classes is not None and previous is not None:
+            classes = np.asarray(classes)
+            if not np.array_equal(np.unique(classes), previous):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on last call to "
+                    f"partial_fit, was: {previous!r}"
+                )
         if self.class_weight is not None and sample_weight is not None:
             sample_weight = np.array(sample_weight, dtype=np.float64, copy=True)
         return super().partial_fit(
@@ -398,7 +479,8 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
             Class probabilities of one pass with every layer in inference mode.
         """
         X = self._prepare(X)
-        return _network.deterministic_proba(self.model_, X, len(self.classes_))
+        proba = _network.deterministic_proba(self.model_, X, len(self.classes_))
+        return self._check_output(proba)
 
     def predict(self, X):
         """Class with the highest mean probability.

@@ -20,7 +20,10 @@ from ._builders import (
     check_model,
     dropout_layers,
     output_width,
+    restore_training_state,
     set_dropout_rate,
+    training_state,
+    weights_finite,
 )
 from ._losses import MIN_VARIANCE, gaussian_nll
 from ._sampler import (
@@ -47,6 +50,9 @@ __all__ = [
     "get_sampler",
     "limit_tf_threads",
     "output_width",
+    "restore_training_state",
     "seeded",
     "set_dropout_rate",
+    "training_state",
+    "weights_finite",
 ]

@@ -36,10 +36,17 @@ class _StandardTargetEncoder(RegressorTargetEncoder):
     def fit(self, y):
         super().fit(y)
         y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        self.mean_ = y.mean(axis=0)
-        scale = y.std(axis=0)
-        tiny = np.finfo(np.float64).eps * np.maximum(1.0, np.abs(self.mean_))
-        self.scale_ = np.where(scale > 10 * tiny, scale, 1.0)
+        # Moments of y / max|y|, which lies in [-1, 1]: squares of targets
+        # near 1e155 overflow, and any absolute floor is wrong at 1e-20.
+        ref = np.abs(y).max(axis=0)
+        ref = np.where(ref > 0, ref, 1.0)
+        unit = y / ref
+        mean = unit.mean(axis=0)
+        std = unit.std(axis=0)
+        self.mean_ = mean * ref
+        # A constant column (up to rounding) keeps its own magnitude as scale.
+        constant = std <= 10 * np.finfo(np.float64).eps * np.abs(mean)
+        self.scale_ = np.where(constant, ref, std * ref)
         return self
 
     def transform(self, y):
@@ -50,7 +57,9 @@ class _StandardTargetEncoder(RegressorTargetEncoder):
                 f"{self.n_outputs_}."
             )
         y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        return ((y - self.mean_) / self.scale_).astype(np.float32)
+        # Two divisions instead of (y - mean_) / scale_, whose difference can
+        # overflow for targets near the float64 limit.
+        return (y / self.scale_ - self.mean_ / self.scale_).astype(np.float32)
 
     def inverse_transform(self, y):
         y = np.asarray(y, dtype=np.float64) * self.scale_ + self.mean_
@@ -489,7 +498,7 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         y : array-like of shape (n_rows,) or (n_rows, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_rows,), default=None
-            Row weights; rows of weight zero are dropped.
+            Non-negative row weights; rows of weight zero are dropped.
         **kwargs : dict
             Passed to ``keras.Model.fit`` (prefer ``fit__`` parameters).
 
@@ -642,7 +651,7 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
             Prediction of one pass with every layer in inference mode.
         """
         X = self._prepare(X)
-        out = _network.deterministic_outputs(self.model_, X)
+        out = self._check_output(_network.deterministic_outputs(self.model_, X))
         return self.target_encoder_.inverse_transform(out[:, : self.n_outputs_])
 
     def score(self, X, y, sample_weight=None):
