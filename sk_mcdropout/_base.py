@@ -8,9 +8,12 @@ No TensorFlow here: everything that touches the network goes through
 import functools
 import inspect
 import numbers
+from collections import defaultdict
 
 import numpy as np
+from scikeras.utils import metric_name
 from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import (
     check_is_fitted,
     check_random_state,
@@ -18,9 +21,16 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _cache, _network
+from . import _cache, _compat, _network
 
 _SEED_MAX = 2**31 - 1
+# scikit-learn's MLP default: min(200, n_rows) rows per batch.
+_MAX_DEFAULT_BATCH = 200
+
+
+def default_batch_size(n_rows):
+    """The batch size ``batch_size=None`` stands for: ``min(200, n_rows)``."""
+    return max(1, min(_MAX_DEFAULT_BATCH, int(n_rows)))
 
 
 def _mix(*ints):
@@ -177,8 +187,110 @@ class MCDropoutMixin:
                 warm_start=warm_start,
                 epochs=epochs,
                 initial_epoch=initial_epoch,
+                _seed=seed,
                 **kwargs,
             )
+
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        # Like MLPClassifier.partial_fit: one epoch on all the rows given, no
+        # early stopping (no validation split, no stopping rule).
+        self._partial = True
+        try:
+            return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+        finally:
+            del self._partial
+
+    def _fit_keras_model(
+        self, X, y, sample_weight, warm_start, epochs, initial_epoch, _seed, **kwargs
+    ):
+        # scikeras' own method, with keras.Model.fit replaced by
+        # _network.train (whole epochs per compiled call where possible) and
+        # scikit-learn's stopping rules added as an epoch-level callback.
+        if self.model_.loss is None:  # scikeras says why
+            return super()._fit_keras_model(
+                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+            )
+        fit_args = _compat.route_params(
+            self.get_params(), destination="fit", pass_filter=self._fit_kwargs
+        )
+        fit_args.update(
+            sample_weight=sample_weight,
+            epochs=initial_epoch + epochs,
+            initial_epoch=initial_epoch,
+        )
+        fit_args.update(kwargs)
+        for name in ("batch_size", "validation_batch_size"):
+            if fit_args.get(name) == -1:
+                fit_args[name] = X.shape[0]
+        if fit_args.get("batch_size") is None:
+            fit_args["batch_size"] = default_batch_size(len(X))
+        fit_args = {k: v for k, v in fit_args.items() if not k.startswith("callbacks")}
+
+        stopping = None
+        if not getattr(self, "_partial", False):
+            stopping, X, y, fit_args["sample_weight"] = self._stopping_rule(
+                X, y, sample_weight, _seed
+            )
+        callbacks = [*self._fit_callbacks, *([stopping] if stopping else [])]
+        hist = _network.train(self.model_, X, y, seed=_seed, callbacks=callbacks, **fit_args)
+
+        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
+            self.history_ = defaultdict(list)
+        for key, val in hist.history.items():
+            if not (key == "loss" or key[:4] == "val_"):
+                try:
+                    key = metric_name(key)
+                except ValueError:  # a custom metric
+                    pass
+            self.history_[key] += val
+        self._set_stopping_attributes(stopping)
+
+    # ------------------------------------------------------------------
+    # Stopping rules (MLPClassifier's)
+    # ------------------------------------------------------------------
+
+    def _validation_score(self, X, y, sample_weight):
+        """Score of the current network on encoded validation data (higher is better)."""
+        raise NotImplementedError
+
+    def _stratify(self, y):
+        """Labels to stratify the early-stopping split by, or None."""
+        return None
+
+    def _stopping_rule(self, X, y, sample_weight, seed):
+        """The stopping callback and the training rows left for the network."""
+        if not self.early_stopping:
+            rule = _network.StoppingRule(self.tol, self.n_iter_no_change)
+            return rule, X, y, sample_weight
+        train, val = train_test_split(
+            np.arange(len(X)),
+            test_size=self.validation_fraction,
+            random_state=_mix(seed, 2),
+            stratify=self._stratify(y),
+        )
+        val_weight = None if sample_weight is None else sample_weight[val]
+        X_val, y_val = X[val], y[val]
+        rule = _network.StoppingRule(
+            self.tol,
+            self.n_iter_no_change,
+            score=lambda: self._validation_score(X_val, y_val, val_weight),
+        )
+        weight = None if sample_weight is None else sample_weight[train]
+        return rule, X[train], y[train], weight
+
+    def _set_stopping_attributes(self, rule):
+        self.loss_curve_ = [float(v) for v in self.history_.get("loss", [])]
+        self.n_iter_ = len(self.loss_curve_)
+        if rule is not None:
+            self.validation_scores_ = rule.validation_scores
+        elif not hasattr(self, "validation_scores_"):
+            self.validation_scores_ = None
+        if self.validation_scores_ is None:
+            self.best_loss_ = min(self.loss_curve_, default=None)
+            self.best_validation_score_ = None
+        else:
+            self.best_loss_ = None
+            self.best_validation_score_ = max(self.validation_scores_, default=None)
 
     def initialize(self, X, y):
         """Build the network without training it (see scikeras).

@@ -168,6 +168,10 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         verbose=0,
         warm_start=False,
         class_weight=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
         memory=None,
         **kwargs,
     ):
@@ -189,6 +193,10 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         self.n_samples = n_samples
         self.learning_rate = learning_rate
         self.max_chunk_memory = max_chunk_memory
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.memory = memory
 
     def __sklearn_tags__(self):
@@ -214,6 +222,24 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
 
     def _n_classes_out(self):
         return len(self.classes_)
+
+    @staticmethod
+    def _codes(y):
+        # The network's targets: class codes, or one-hot rows for a
+        # categorical loss.
+        y = np.asarray(y)
+        return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
+
+    def _stratify(self, y):
+        return self._codes(y)
+
+    def _validation_score(self, X, y, sample_weight):
+        # MLPClassifier scores accuracy; the deterministic pass (dropout off)
+        # stands in for predict, which would cost n_samples passes per epoch.
+        proba = _network.deterministic_proba(self.model_, X, len(self.classes_))
+        return accuracy_score(
+            self._codes(y), proba.argmax(axis=1), sample_weight=sample_weight
+        )
 
     def _validate_y_alone(self, y):
         return column_or_1d(y, warn=True)

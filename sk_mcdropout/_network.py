@@ -9,6 +9,8 @@ each concern behind it has its own short module:
 - ``_builders``: the built-in MLPs and the checks and edits of a user's network;
 - ``_sampler``: the compiled Monte Carlo sampler and the deterministic pass;
 - ``_losses``: the regression loss;
+- ``_training``: the training loop (whole epochs per compiled call) and
+  scikit-learn's stopping rules;
 - ``_compat``: every private Keras, TensorFlow, scikeras and scikit-learn name.
 """
 
@@ -29,10 +31,13 @@ from ._sampler import (
     get_sampler,
 )
 from ._seeding import seeded
+from ._training import StoppingRule, fallback_reason
+from ._training import fit as train
 
 __all__ = [
     "MIN_VARIANCE",
     "MCSampler",
+    "StoppingRule",
     "build_mlp",
     "build_regression_mlp",
     "check_backend",
@@ -41,10 +46,12 @@ __all__ = [
     "deterministic_proba",
     "dropout_layers",
     "ensure_runtime",
+    "fallback_reason",
     "gaussian_nll",
     "get_sampler",
     "limit_tf_threads",
     "output_width",
     "seeded",
     "set_dropout_rate",
+    "train",
 ]

@@ -232,6 +232,10 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         random_state=None,
         verbose=0,
         warm_start=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
         memory=None,
         **kwargs,
     ):
@@ -254,6 +258,10 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         self.n_samples = n_samples
         self.learning_rate = learning_rate
         self.max_chunk_memory = max_chunk_memory
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.memory = memory
 
     def __sklearn_tags__(self):
@@ -298,6 +306,14 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
 
     def _n_classes_out(self):
         return None
+
+    def _validation_score(self, X, y, sample_weight):
+        # MLPRegressor scores R^2, which the target standardisation leaves
+        # unchanged; the deterministic pass (dropout off) stands in for predict.
+        out = _network.deterministic_outputs(self.model_, X)[:, : self.n_outputs_]
+        return r2_score(
+            np.asarray(y).reshape(len(out), -1), out, sample_weight=sample_weight
+        )
 
     def _get_compile_kwargs(self):
         kwargs = super()._get_compile_kwargs()
