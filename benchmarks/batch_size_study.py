@@ -45,8 +45,10 @@ SEEDS = (0, 1, 2)
 
 
 def main():
-    print(f"{'data':22s} {'rows':>6s} {'batch':>10s} {'accuracy':>9s} "
-          f"{'log loss':>9s} {'fit s':>7s}")
+    print(
+        f"{'data':22s} {'rows':>6s} {'batch':>10s} {'accuracy':>9s} "
+        f"{'log loss':>9s} {'fit s':>7s}"
+    )
     for name, load in DATASETS.items():
         X, y = load()
         results = {}
@@ -71,8 +73,10 @@ def main():
                 )
         for label, rows in results.items():
             acc, loss, seconds = np.mean(rows, axis=0)
-            print(f"{name:22s} {len(X):6d} {label:>10s} {acc:9.4f} {loss:9.4f} "
-                  f"{seconds:7.2f}")
+            print(
+                f"{name:22s} {len(X):6d} {label:>10s} {acc:9.4f} {loss:9.4f} "
+                f"{seconds:7.2f}"
+            )
 
 
 if __name__ == "__main__":

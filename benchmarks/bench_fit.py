@@ -3,13 +3,13 @@ scikit-learn's ``MLPClassifier`` on the same work.
 
 The workload (issue 10): ``make_classification`` data with 30 features, one
 hidden layer of 100 ReLU units, batch size 200, Adam at 0.001, a fixed number
-of epochs and no early stopping on any side (``MLPClassifier`` with ``tol=0``
-and an unreachable ``n_iter_no_change``). Ours and plain Keras train the same
-network, Dropout 0.2 included; ``MLPClassifier`` has no dropout. The three are
-interleaved and each timing is the best of a few runs, so that the load of a
-shared machine hits them alike. Then an end-to-end ``GridSearchCV`` with
-5-fold CV on 10,000 rows: ours over ``p`` (3 values), ``MLPClassifier`` over
-``alpha`` (3 values), same workload per fit.
+of epochs and no early stopping on any side (``tol=0`` and an unreachable
+``n_iter_no_change`` for ``MLPClassifier`` and ours). Ours and plain Keras
+train the same network, Dropout 0.2 included; ``MLPClassifier`` has no
+dropout. The three are interleaved and each timing is the best of a few runs,
+so that the load of a shared machine hits them alike. Then an end-to-end
+``GridSearchCV`` with 5-fold CV on 10,000 rows: ours over ``p`` (3 values),
+``MLPClassifier`` over ``alpha`` (3 values), same workload per fit.
 
 Run from the repository root: ``python benchmarks/bench_fit.py`` (about five
 minutes on 2 cores); ``--quick`` skips the 200,000-row case.
@@ -45,6 +45,8 @@ def ours(epochs):
         epochs=epochs,
         batch_size=BATCH,
         learning_rate=LR,
+        tol=0.0,
+        n_iter_no_change=10**9,
         random_state=0,
     )
 
@@ -125,8 +127,10 @@ def main():
         cases.append((200_000, 10))
     fits = {"ours": fit_ours, "plain Keras": fit_keras, "MLPClassifier": fit_mlp}
     rows = []
-    print(f"\n{'rows':>8s} {'epochs':>6s} | {'ours':>7s} {'Keras':>7s} "
-          f"{'MLP':>7s} | {'ours/MLP':>8s} {'Keras/MLP':>9s}")
+    print(
+        f"\n{'rows':>8s} {'epochs':>6s} | {'ours':>7s} {'Keras':>7s} "
+        f"{'MLP':>7s} | {'ours/MLP':>8s} {'Keras/MLP':>9s}"
+    )
     for n_rows, epochs in cases:
         X, y = data(n_rows)
         repeats = args.repeats if n_rows < 100_000 else max(1, args.repeats - 1)

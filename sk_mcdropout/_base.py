@@ -5,6 +5,8 @@ No TensorFlow here: everything that touches the network goes through
 ``_network``.
 """
 
+import contextlib
+import contextvars
 import functools
 import inspect
 import numbers
@@ -24,13 +26,8 @@ from sklearn.utils.validation import (
 from . import _cache, _compat, _network
 
 _SEED_MAX = 2**31 - 1
-# scikit-learn's MLP default: min(200, n_rows) rows per batch.
-_MAX_DEFAULT_BATCH = 200
-
-
-def default_batch_size(n_rows):
-    """The batch size ``batch_size=None`` stands for: ``min(200, n_rows)``."""
-    return max(1, min(_MAX_DEFAULT_BATCH, int(n_rows)))
+# Seed of the network being built by the fit running in this thread.
+_BUILD_SEED = contextvars.ContextVar("sk_mcdropout_build_seed")
 
 
 def _mix(*ints):
@@ -112,10 +109,15 @@ class MCDropoutMixin:
         return build_fn
 
     def _build_keras_model(self):
-        # Seeding is ours (see _fit): scikeras' own would switch TensorFlow op
-        # determinism on for good and turn a RandomState into seed 0.
+        # Seeding is ours (see _train): scikeras' own would switch TensorFlow
+        # op determinism on for good and turn a RandomState into seed 0.
         self._random_state = None
-        model = super()._build_keras_model()
+        # Building draws the layer seeds: the only step of a fit that needs
+        # the process-wide seeding lock (the training loop draws nothing from
+        # global state; Keras' own loop takes the lock itself).
+        seed = _BUILD_SEED.get(None)
+        with _network.seeded(seed) if seed is not None else contextlib.nullcontext():
+            model = super()._build_keras_model()
         _network.check_model(model)
         if self.p is not None:
             _network.set_dropout_rate(model, self.p)
@@ -179,7 +181,8 @@ class MCDropoutMixin:
         # A new seed per continued run, so that warm starts and partial_fit do
         # not replay the same shuffles and dropout masks.
         seed = self._train_seed if fresh else _mix(self._train_seed, initial_epoch)
-        with _network.seeded(seed):
+        token = _BUILD_SEED.set(seed)
+        try:
             super()._fit(
                 X,
                 y,
@@ -190,6 +193,8 @@ class MCDropoutMixin:
                 _seed=seed,
                 **kwargs,
             )
+        finally:
+            _BUILD_SEED.reset(token)
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
         # Like MLPClassifier.partial_fit: one epoch on all the rows given, no
@@ -222,8 +227,6 @@ class MCDropoutMixin:
         for name in ("batch_size", "validation_batch_size"):
             if fit_args.get(name) == -1:
                 fit_args[name] = X.shape[0]
-        if fit_args.get("batch_size") is None:
-            fit_args["batch_size"] = default_batch_size(len(X))
         fit_args = {k: v for k, v in fit_args.items() if not k.startswith("callbacks")}
 
         stopping = None
@@ -232,7 +235,9 @@ class MCDropoutMixin:
                 X, y, sample_weight, _seed
             )
         callbacks = [*self._fit_callbacks, *([stopping] if stopping else [])]
-        hist = _network.train(self.model_, X, y, seed=_seed, callbacks=callbacks, **fit_args)
+        hist = _network.train(
+            self.model_, X, y, seed=_seed, callbacks=callbacks, **fit_args
+        )
 
         if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
             self.history_ = defaultdict(list)
@@ -250,7 +255,7 @@ class MCDropoutMixin:
     # ------------------------------------------------------------------
 
     def _validation_score(self, X, y, sample_weight):
-        """Score of the current network on encoded validation data (higher is better)."""
+        """Validation score of the network on encoded data; higher is better."""
         raise NotImplementedError
 
     def _stratify(self, y):
@@ -309,8 +314,11 @@ class MCDropoutMixin:
         """
         self._check_params()
         self._draw_seeds()
-        with _network.seeded(self._train_seed):
+        token = _BUILD_SEED.set(self._train_seed)
+        try:
             return super().initialize(X, y)
+        finally:
+            _BUILD_SEED.reset(token)
 
     # ------------------------------------------------------------------
     # Prediction

@@ -12,7 +12,8 @@ updates and training dropout are exactly Keras'.
 
 The row order of each epoch is a permutation drawn in NumPy from an explicit
 seed, so a fit depends on that seed and the layers' own seeds only, never on
-TensorFlow's global seed.
+TensorFlow's global seed: unlike ``Model.fit``, the loop needs no process-wide
+seeding lock, and fits in several threads run in parallel.
 
 Epoch-level callbacks (``EarlyStopping``, ``ModelCheckpoint`` saving per epoch,
 ``LearningRateScheduler``, ``ReduceLROnPlateau``, a custom ``on_epoch_end``)
@@ -24,10 +25,14 @@ array, and the ``Model.fit`` arguments this loop does not implement.
 """
 
 import math
+import threading
+import weakref
 
 import numpy as np
 
+from . import _backend
 from ._backend import keras, tf
+from ._seeding import seeded
 
 # Callback hooks that only Keras' own loop calls at the right moments.
 _LOOP_HOOKS = (
@@ -155,7 +160,10 @@ def fit(model, x, y, seed, **fit_args):
         Per-epoch logs, as ``Model.fit`` returns them.
     """
     if fallback_reason(model, x, y, fit_args) is not None:
-        return model.fit(x=x, y=y, **fit_args)
+        # Model.fit shuffles with ops seeded from TensorFlow's global seed.
+        with seeded(seed):
+            return model.fit(x=x, y=y, **fit_args)
+    _backend.ensure_runtime()
     return _fit_fast(model, x, y, seed, **fit_args)
 
 
@@ -187,23 +195,44 @@ def _build(model, batch):
     model.reset_metrics()
 
 
-def _loop(data, n_rows, batch_size, step):
-    """A compiled function running ``step`` on every batch of ``data`` in an order."""
-    n_steps = -(-n_rows // batch_size)
+# Compiled loops per model, reused by later fits of the same network
+# (warm_start, partial_fit): tracing costs far more than a small epoch.
+_LOOPS = weakref.WeakKeyDictionary()
+_LOOPS_LOCK = threading.Lock()
 
-    def body(i, order):
-        start = i * batch_size
-        rows = order[start : tf.minimum(start + batch_size, n_rows)]
-        step(tuple(tf.gather(t, rows) for t in data))
-        return i + 1, order
+
+def _loop(model, kind, data, batch_size):
+    """A compiled function ``run(order, *data)`` that runs the model's
+    ``train_step`` (or ``test_step``) on every batch of ``data`` taken in
+    ``order``; traced once per model, kind, batch size and data layout."""
+    specs = tuple(tf.TensorSpec([None, *t.shape[1:]], t.dtype) for t in data)
+    key = (kind, batch_size, specs, id(model.optimizer), id(model.loss))
+    with _LOOPS_LOCK:
+        run = _LOOPS.setdefault(model, {}).get(key)
+    if run is not None:
+        return run
+    step = model.train_step if kind == "train" else model.test_step
 
     # AutoGraph off: it would rewrite Keras' own code on every trace.
-    @tf.function(autograph=False)
-    def run(order):
+    @tf.function(
+        autograph=False, input_signature=(tf.TensorSpec([None], tf.int32), *specs)
+    )
+    def run(order, *data):
+        n_rows = tf.shape(order)[0]
+        n_steps = (n_rows + batch_size - 1) // batch_size
+
+        def body(i):
+            start = i * batch_size
+            rows = order[start : tf.minimum(start + batch_size, n_rows)]
+            step(tuple(tf.gather(t, rows) for t in data))
+            return (i + 1,)
+
         tf.while_loop(
-            lambda i, _: i < n_steps, body, (tf.constant(0), order), parallel_iterations=1
+            lambda i: i < n_steps, body, (tf.constant(0),), parallel_iterations=1
         )
 
+    with _LOOPS_LOCK:
+        _LOOPS[model][key] = run
     return run
 
 
@@ -248,13 +277,12 @@ def _fit_fast(
     n_rows = len(x)
     data = _as_tensors(x, y, sample_weight)
     _build(model, tuple(t[:2] for t in data))
-    train_epoch = _loop(data, n_rows, batch_size, model.train_step)
-    evaluate = None
+    train_epoch = _loop(model, "train", data, batch_size)
     if validation_data is not None:
         val = _as_tensors(*validation_data)
-        n_val = int(val[0].shape[0])
-        evaluate = _loop(val, n_val, int(validation_batch_size or batch_size), model.test_step)
-        val_order = tf.range(n_val)
+        val_batch_size = int(validation_batch_size or batch_size)
+        evaluate = _loop(model, "test", val, val_batch_size)
+        val_order = tf.range(int(val[0].shape[0]))
 
     history = keras.callbacks.History()
     callback_list = keras.callbacks.CallbackList(
@@ -272,12 +300,16 @@ def _fit_fast(
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         callback_list.on_epoch_begin(epoch)
-        order = tf.constant(rng.permutation(n_rows).astype(np.int32)) if shuffle else in_order
-        train_epoch(order)
+        order = (
+            tf.constant(rng.permutation(n_rows).astype(np.int32))
+            if shuffle
+            else in_order
+        )
+        train_epoch(order, *data)
         logs = _logs(model)
-        if evaluate is not None:
+        if validation_data is not None:
             model.reset_metrics()
-            evaluate(val_order)
+            evaluate(val_order, *val)
             logs.update({f"val_{k}": v for k, v in _logs(model).items()})
         callback_list.on_epoch_end(epoch, logs)
         if model.stop_training:

@@ -139,12 +139,16 @@ def test_early_stopping_restores_the_best_epoch(binary_data):
     assert clf.best_validation_score_ == max(scores)
     assert clf.best_loss_ is None
     best = int(np.argmax(scores))
-    for restored, logged in zip(clf.model_.get_weights(), log.weights[best]):
+    for restored, logged in zip(
+        clf.model_.get_weights(), log.weights[best], strict=True
+    ):
         np.testing.assert_array_equal(restored, logged)
     # Reproducible for a given random_state.
     again = tiny(**params).fit(X, y)
     assert again.validation_scores_ == scores
-    np.testing.assert_array_equal(again.predict_proba(X[:10]), clf.predict_proba(X[:10]))
+    np.testing.assert_array_equal(
+        again.predict_proba(X[:10]), clf.predict_proba(X[:10])
+    )
 
 
 def test_early_stopping_split_is_stratified(binary_data):
@@ -182,3 +186,20 @@ def test_regressor_early_stopping(noise):
     assert reg.n_iter_ == len(reg.validation_scores_) <= 30
     assert reg.best_validation_score_ == max(reg.validation_scores_)
     assert reg.predict(X[:5]).shape == (5,)
+
+
+def test_fits_in_threads_equal_fits_one_after_another(binary_data):
+    # The training loop holds no process-wide lock (only building does):
+    # threads train in parallel and each gets exactly its sequential model.
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = binary_data
+
+    def fit(seed):
+        return tiny(epochs=2, random_state=seed).fit(X, y).predict_proba(X[:20])
+
+    expected = [fit(seed) for seed in (0, 1, 2, 3)]
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(fit, (0, 1, 2, 3)))
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
