@@ -144,14 +144,13 @@ def main():
             flush=True,
         )
 
-    # Fixed cost per fit: the intercept of fit time against epochs at 20,000
-    # rows (building, compiling, tracing, encoding; not the epochs).
-    t10 = next(b["ours"] for n, e, b in rows if (n, e) == (20_000, 10))
-    t50 = next(b["ours"] for n, e, b in rows if (n, e) == (20_000, 50))
-    per_epoch = (t50 - t10) / 40
+    # Fixed cost per fit: a fit of one epoch of one batch (building,
+    # compiling, tracing, encoding; next to no arithmetic).
+    X, y = data(BATCH)
+    fixed = best_of(fits, X, y, 1, args.repeats)
     print(
-        f"\nours at 20,000 rows: {per_epoch * 1e3:.0f} ms per epoch, fixed cost "
-        f"per fit about {t10 - 10 * per_epoch:.2f} s"
+        "\nfixed cost per fit (one epoch of one batch): "
+        + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in fixed.items())
     )
 
     X, y = data(10_000)
