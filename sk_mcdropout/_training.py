@@ -10,6 +10,16 @@ sample weights, regularisation), the metrics, the optimizer (any Keras
 optimizer, whose state stays on the model for warm starts), BatchNormalization
 updates and training dropout are exactly Keras'.
 
+Tracing that loop costs more than many epochs of small data, and every fit
+builds a new network (every fold and candidate of a grid search). So the loop
+is traced once per architecture (layers and their configuration, loss,
+metrics, optimizer) and kept with a twin network of that architecture: a fit
+copies its network's state (weights, dropout seed states, optimizer state)
+into a free twin, trains the twin, and copies the state back (after every
+epoch when callbacks may look at the network). The fitted network is the same,
+bit for bit, as training its own loop. Networks that Keras cannot rebuild from
+their configuration, and subclassed models, train their own loop.
+
 The row order of each epoch is a permutation drawn in NumPy from an explicit
 seed, so a fit depends on that seed and the layers' own seeds only, never on
 TensorFlow's global seed: unlike ``Model.fit``, the loop needs no process-wide
@@ -24,13 +34,16 @@ hooks, ``verbose`` progress bars, ``run_eagerly``, ``jit_compile``,
 array, and the ``Model.fit`` arguments this loop does not implement.
 """
 
+import collections
+import contextlib
+import json
 import math
 import threading
 import weakref
 
 import numpy as np
 
-from . import _backend
+from . import _backend, _compat
 from ._backend import keras, tf
 from ._seeding import seeded
 
@@ -236,6 +249,94 @@ def _loop(model, kind, data, batch_size):
     return run
 
 
+# Twins: per architecture, networks whose compiled loops are kept, so that
+# the next fit of the same architecture (a new network in every fold of a
+# grid search) skips tracing, which costs more than many epochs of small data.
+_TWINS = collections.OrderedDict()  # key -> list of free twins
+_TWINS_LOCK = threading.Lock()
+_MAX_ARCHITECTURES = 8
+
+
+def _state(model):
+    return [
+        *model.trainable_variables,
+        *model.non_trainable_variables,
+        *model.optimizer.variables,
+    ]
+
+
+def _copy_state(source, target):
+    for a, b in zip(_state(source), _state(target), strict=True):
+        b.assign(a)
+
+
+def _architecture(model):
+    """A key equal for networks that train identically from equal state, or None.
+
+    Covers the layers and their configuration (names included), the loss,
+    metrics and optimizer; not the weights and seed states, which are copied.
+    """
+    if type(model) not in (keras.Sequential, _compat.functional_class()):
+        return None  # a subclass may override train_step or call
+    try:
+        optimizer = dict(model.optimizer.get_config())
+        compile_config = dict(model.get_compile_config() or {})
+        compile_config.pop("optimizer", None)
+        # Optimizer names are numbered per process ("adam_3") and change
+        # nothing.
+        optimizer.pop("name", None)
+        return (
+            type(model).__name__,
+            json.dumps(model.get_config(), sort_keys=True, default=repr),
+            json.dumps(compile_config, sort_keys=True, default=repr),
+            type(model.optimizer).__qualname__,
+            json.dumps(optimizer, sort_keys=True, default=repr),
+        )
+    except Exception:  # noqa: BLE001 (anything not serialisable is not cached)
+        return None
+
+
+def _make_twin(model):
+    # Building draws layer seeds: under the seeding lock and a private
+    # stream, so Python's global random state is untouched. The seeds do not
+    # matter: the model's seed states are copied in.
+    with seeded(0):
+        twin = keras.models.model_from_json(model.to_json())
+        twin.compile_from_config(model.get_compile_config())
+    twin.optimizer.build(twin.trainable_variables)
+    shapes = [(tuple(v.shape), v.dtype) for v in _state(model)]
+    if shapes != [(tuple(v.shape), v.dtype) for v in _state(twin)]:
+        return None
+    return twin
+
+
+@contextlib.contextmanager
+def _twin(model):
+    """A twin of ``model`` with traced loops, held for this fit, or None."""
+    key = _architecture(model)
+    if key is None:
+        yield None
+        return
+    with _TWINS_LOCK:
+        free = _TWINS.setdefault(key, [])
+        _TWINS.move_to_end(key)
+        twin = free.pop() if free else None
+    if twin is None:
+        try:
+            twin = _make_twin(model)
+        except Exception:  # noqa: BLE001 (a network Keras cannot rebuild)
+            twin = None
+    try:
+        yield twin
+    finally:
+        if twin is not None:
+            with _TWINS_LOCK:
+                _TWINS.setdefault(key, []).append(twin)
+                _TWINS.move_to_end(key)
+                while len(_TWINS) > _MAX_ARCHITECTURES:
+                    _TWINS.popitem(last=False)
+
+
 def _logs(model):
     logs = {}
     for name, value in model.get_metrics_result().items():
@@ -276,44 +377,70 @@ def _fit_fast(
 
     n_rows = len(x)
     data = _as_tensors(x, y, sample_weight)
-    _build(model, tuple(t[:2] for t in data))
-    train_epoch = _loop(model, "train", data, batch_size)
-    if validation_data is not None:
-        val = _as_tensors(*validation_data)
-        val_batch_size = int(validation_batch_size or batch_size)
-        evaluate = _loop(model, "test", val, val_batch_size)
-        val_order = tf.range(int(val[0].shape[0]))
-
-    history = keras.callbacks.History()
-    callback_list = keras.callbacks.CallbackList(
-        [*(callbacks or ()), history],
-        model=model,
-        epochs=epochs,
-        steps=-(-n_rows // batch_size),
-        verbose=0,
-    )
-    rng = np.random.default_rng(seed)
-    in_order = tf.range(n_rows)
-    model.stop_training = False
-    callback_list.on_train_begin()
-    logs = None
-    for epoch in range(initial_epoch, epochs):
-        model.reset_metrics()
-        callback_list.on_epoch_begin(epoch)
-        order = (
-            tf.constant(rng.permutation(n_rows).astype(np.int32))
-            if shuffle
-            else in_order
-        )
-        train_epoch(order, *data)
-        logs = _logs(model)
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    with _twin(model) as twin:
+        # `net` runs the compiled loops: the model itself, or a twin of the
+        # same architecture whose loops an earlier fit already traced. A twin
+        # takes the model's state (weights, dropout seed states, optimizer
+        # state) before training and gives it back after each epoch, before
+        # the callbacks see the model.
+        net = model if twin is None else twin
+        _build(net, tuple(t[:2] for t in data))
+        train_epoch = _loop(net, "train", data, batch_size)
         if validation_data is not None:
-            model.reset_metrics()
-            evaluate(val_order, *val)
-            logs.update({f"val_{k}": v for k, v in _logs(model).items()})
-        callback_list.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
+            val = _as_tensors(*validation_data)
+            val_batch_size = int(validation_batch_size or batch_size)
+            evaluate = _loop(net, "test", val, val_batch_size)
+            val_order = tf.range(int(val[0].shape[0]))
+        # Callbacks that may read or change the model between epochs.
+        watchers = [
+            c
+            for c in callbacks or ()
+            if not (isinstance(c, StoppingRule) and c.score is None)
+        ]
+
+        history = keras.callbacks.History()
+        callback_list = keras.callbacks.CallbackList(
+            [*(callbacks or ()), history],
+            model=model,
+            epochs=epochs,
+            steps=-(-n_rows // batch_size),
+            verbose=0,
+        )
+        rng = np.random.default_rng(seed)
+        in_order = tf.range(n_rows)
+        model.stop_training = False
+        callback_list.on_train_begin()
+        logs = None
+        # With callbacks that read or change the model between epochs, the
+        # twin and the model swap state around every epoch; otherwise once.
+        sync = twin is not None and bool(watchers)
+        if twin is not None and not sync:
+            _copy_state(model, twin)
+        for epoch in range(initial_epoch, epochs):
+            callback_list.on_epoch_begin(epoch)
+            if sync:
+                _copy_state(model, twin)
+            net.reset_metrics()
+            order = (
+                tf.constant(rng.permutation(n_rows).astype(np.int32))
+                if shuffle
+                else in_order
+            )
+            train_epoch(order, *data)
+            logs = _logs(net)
+            if validation_data is not None:
+                net.reset_metrics()
+                evaluate(val_order, *val)
+                logs.update({f"val_{k}": v for k, v in _logs(net).items()})
+            if sync:
+                _copy_state(twin, model)
+            callback_list.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+        if twin is not None and not sync:
+            _copy_state(twin, model)
     if epochs > initial_epoch:
         model.optimizer.finalize_variable_values(model.trainable_weights)
     callback_list.on_train_end(logs=logs)

@@ -203,3 +203,23 @@ def test_fits_in_threads_equal_fits_one_after_another(binary_data):
         got = list(pool.map(fit, (0, 1, 2, 3)))
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_twin_trains_exactly_like_the_network_itself(binary_data, monkeypatch):
+    # Fits of an architecture seen before run on a twin network whose
+    # compiled loop is already traced; the fitted model is the same
+    # bit for bit as training the network's own loop.
+    from sk_mcdropout import _training
+
+    X, y = binary_data
+    log = WeightLog()
+    params = dict(epochs=3, validation_split=0.2, callbacks=[log])
+    tiny(**params).fit(X, y)  # leaves a twin of this architecture
+    twin = tiny(**params).fit(X, y)
+    twin_logs = log.logs
+    monkeypatch.setattr(_training, "_architecture", lambda model: None)
+    own = tiny(**params).fit(X, y)
+    assert log.logs == twin_logs
+    for a, b in zip(twin.model_.get_weights(), own.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(twin.predict_proba(X[:20]), own.predict_proba(X[:20]))
