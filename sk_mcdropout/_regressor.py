@@ -168,14 +168,14 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     validation_fraction : float in (0, 1), default=0.1
         Share of the training rows held out for early stopping. Only used if
         ``early_stopping`` is True.
-    n_iter_no_change : int >= 1, default=10
+    n_iter_no_change : int >= 1 or np.inf, default=10
         Epochs without an improvement of at least ``tol`` tolerated before
         training stops: of the validation score with ``early_stopping``, of
         the training loss without (as in ``MLPClassifier``; with the default
-        ``tol`` a converged network stops before ``epochs``).
+        ``tol`` a converged network stops before ``epochs``); ``np.inf``
+        never stops.
     tol : float >= 0, default=1e-4
-        Smallest improvement of the loss or score that counts. ``tol=0`` and
-        a large ``n_iter_no_change`` train exactly ``epochs`` epochs.
+        Smallest improvement of the loss or score that counts.
     memory : str, path, joblib.Memory or None, default=None
         Cache of fitted networks (and noise estimates), as in
         ``MCDropoutClassifier``: with an int ``random_state``, a fit equal to

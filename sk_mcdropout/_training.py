@@ -470,7 +470,7 @@ class StoppingRule(keras.callbacks.Callback):
     def __init__(self, tol, n_iter_no_change, score=None):
         super().__init__()
         self.tol = float(tol)
-        self.n_iter_no_change = int(n_iter_no_change)
+        self.n_iter_no_change = n_iter_no_change  # an int, or np.inf
         self.score = score
         self.validation_scores = None
 

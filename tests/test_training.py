@@ -127,6 +127,8 @@ def test_loss_rule_stops_after_n_iter_no_change(binary_data):
     assert clf.n_iter_ == 1 + 3 + 1
     assert clf.best_loss_ == min(clf.loss_curve_)
     assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+    # np.inf never stops (MLPClassifier accepts it too).
+    assert tiny(epochs=6, tol=10.0, n_iter_no_change=np.inf).fit(X, y).n_iter_ == 6
 
 
 def test_early_stopping_restores_the_best_epoch(binary_data):
