@@ -255,6 +255,9 @@ def _loop(model, kind, data, batch_size):
 _TWINS = collections.OrderedDict()  # key -> list of free twins
 _TWINS_LOCK = threading.Lock()
 _MAX_ARCHITECTURES = 8
+# A twin doubles a network's memory; past this size tracing is small next to
+# training anyway.
+_MAX_TWIN_BYTES = 256 * 2**20
 
 
 def _state(model):
@@ -314,7 +317,8 @@ def _make_twin(model):
 def _twin(model):
     """A twin of ``model`` with traced loops, held for this fit, or None."""
     key = _architecture(model)
-    if key is None:
+    size = sum(math.prod(v.shape) * np.dtype(v.dtype).itemsize for v in _state(model))
+    if key is None or size > _MAX_TWIN_BYTES:
         yield None
         return
     with _TWINS_LOCK:

@@ -225,3 +225,15 @@ def test_twin_trains_exactly_like_the_network_itself(binary_data, monkeypatch):
     for a, b in zip(twin.model_.get_weights(), own.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(twin.predict_proba(X[:20]), own.predict_proba(X[:20]))
+
+
+def test_learning_rate_scheduler_reaches_the_compiled_loop(binary_data):
+    # Callbacks change the optimizer between epochs; the next epoch uses it.
+    X, y = binary_data
+    log = WeightLog()
+    schedule = keras.callbacks.LearningRateScheduler(
+        lambda epoch, lr: 0.01 if epoch == 0 else 0.0
+    )
+    tiny(epochs=3, callbacks=[schedule, log]).fit(X, y)
+    for a, b in zip(log.weights[1], log.weights[2], strict=True):
+        np.testing.assert_array_equal(a, b)  # learning rate 0: no change
