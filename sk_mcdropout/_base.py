@@ -197,8 +197,27 @@ class MCDropoutMixin:
             _BUILD_SEED.reset(token)
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
-        # Like MLPClassifier.partial_fit: one epoch on all the rows given, no
-        # early stopping (no validation split, no stopping rule).
+        """Train for one epoch, keeping the current network.
+
+        Like ``MLPClassifier.partial_fit``: one epoch on all the rows given,
+        without early stopping.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Training data.
+        y : array-like of shape (n_rows,) or (n_rows, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_rows,), default=None
+            Row weights.
+        **kwargs : dict
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         self._partial = True
         try:
             return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
