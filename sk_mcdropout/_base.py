@@ -5,13 +5,18 @@ No TensorFlow here: everything that touches the network goes through
 ``_network``.
 """
 
+import contextlib
+import contextvars
 import functools
 import inspect
 import numbers
 import os
+from collections import defaultdict
 
 import numpy as np
+from scikeras.utils import metric_name
 from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import (
     check_is_fitted,
     check_non_negative,
@@ -19,16 +24,19 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _cache, _network
+from . import _cache, _compat, _network
 from ._compat import (
     HasMethods,
     Interval,
     InvalidParameterError,
+    Options,
     StrOptions,
     validate_parameter_constraints,
 )
 
 _SEED_MAX = 2**31 - 1
+# Seed of the network being built by the fit running in this thread.
+_BUILD_SEED = contextvars.ContextVar("sk_mcdropout_build_seed")
 
 
 def _mix(*ints):
@@ -66,6 +74,10 @@ _PARAMETER_CONSTRAINTS = {
     "validation_split": [Interval(numbers.Real, 0, 1, closed="left")],
     "shuffle": ["boolean", StrOptions({"batch"})],
     "run_eagerly": ["boolean"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [_POSITIVE_INT, Options(numbers.Real, {np.inf})],
+    "tol": [Interval(numbers.Real, 0, None, closed="left")],
 }
 
 # Prediction-time parameters, which can change after fit.
@@ -161,10 +173,15 @@ class MCDropoutMixin:
         return build_fn
 
     def _build_keras_model(self):
-        # Seeding is ours (see _fit): scikeras' own would switch TensorFlow op
-        # determinism on for good and turn a RandomState into seed 0.
+        # Seeding is ours (see _train): scikeras' own would switch TensorFlow
+        # op determinism on for good and turn a RandomState into seed 0.
         self._random_state = None
-        model = super()._build_keras_model()
+        # Building draws the layer seeds: the only step of a fit that needs
+        # the process-wide seeding lock (the training loop draws nothing from
+        # global state; Keras' own loop takes the lock itself).
+        seed = _BUILD_SEED.get(None)
+        with _network.seeded(seed) if seed is not None else contextlib.nullcontext():
+            model = super()._build_keras_model()
         _network.check_model(model)
         if self.p is not None:
             _network.set_dropout_rate(model, self.p)
@@ -234,7 +251,8 @@ class MCDropoutMixin:
         # not replay the same shuffles and dropout masks.
         seed = self._train_seed if fresh else _mix(self._train_seed, initial_epoch)
         before = None if fresh else self._training_state()
-        with _network.seeded(seed):
+        token = _BUILD_SEED.set(seed)
+        try:
             super()._fit(
                 X,
                 y,
@@ -242,9 +260,132 @@ class MCDropoutMixin:
                 warm_start=warm_start,
                 epochs=epochs,
                 initial_epoch=initial_epoch,
+                _seed=seed,
                 **kwargs,
             )
+        finally:
+            _BUILD_SEED.reset(token)
         self._check_weights(before)
+
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        """Train for one epoch, keeping the current network.
+
+        Like ``MLPClassifier.partial_fit``: one epoch on all the rows given,
+        without early stopping.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Training data.
+        y : array-like of shape (n_rows,) or (n_rows, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_rows,), default=None
+            Row weights.
+        **kwargs : dict
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._partial = True
+        try:
+            return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+        finally:
+            del self._partial
+
+    def _fit_keras_model(
+        self, X, y, sample_weight, warm_start, epochs, initial_epoch, _seed, **kwargs
+    ):
+        # scikeras' own method, with keras.Model.fit replaced by
+        # _network.train (whole epochs per compiled call where possible) and
+        # scikit-learn's stopping rules added as an epoch-level callback.
+        if self.model_.loss is None:  # scikeras says why
+            return super()._fit_keras_model(
+                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+            )
+        fit_args = _compat.route_params(
+            self.get_params(), destination="fit", pass_filter=self._fit_kwargs
+        )
+        fit_args.update(
+            sample_weight=sample_weight,
+            epochs=initial_epoch + epochs,
+            initial_epoch=initial_epoch,
+        )
+        fit_args.update(kwargs)
+        for name in ("batch_size", "validation_batch_size"):
+            if fit_args.get(name) == -1:
+                fit_args[name] = X.shape[0]
+        fit_args = {k: v for k, v in fit_args.items() if not k.startswith("callbacks")}
+
+        stopping = None
+        if not getattr(self, "_partial", False):
+            stopping, X, y, fit_args["sample_weight"] = self._stopping_rule(
+                X, y, sample_weight, _seed
+            )
+        callbacks = [*self._fit_callbacks, *([stopping] if stopping else [])]
+        hist = _network.train(
+            self.model_, X, y, seed=_seed, callbacks=callbacks, **fit_args
+        )
+
+        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
+            self.history_ = defaultdict(list)
+        for key, val in hist.history.items():
+            if not (key == "loss" or key[:4] == "val_"):
+                try:
+                    key = metric_name(key)
+                except ValueError:  # a custom metric
+                    pass
+            self.history_[key] += val
+        self._set_stopping_attributes(stopping)
+
+    # ------------------------------------------------------------------
+    # Stopping rules (MLPClassifier's)
+    # ------------------------------------------------------------------
+
+    def _validation_score(self, X, y, sample_weight):
+        """Validation score of the network on encoded data; higher is better."""
+        raise NotImplementedError
+
+    def _stratify(self, y):
+        """Labels to stratify the early-stopping split by, or None."""
+        return None
+
+    def _stopping_rule(self, X, y, sample_weight, seed):
+        """The stopping callback and the training rows left for the network."""
+        if not self.early_stopping:
+            rule = _network.StoppingRule(self.tol, self.n_iter_no_change)
+            return rule, X, y, sample_weight
+        train, val = train_test_split(
+            np.arange(len(X)),
+            test_size=self.validation_fraction,
+            random_state=_mix(seed, 2),
+            stratify=self._stratify(y),
+        )
+        val_weight = None if sample_weight is None else sample_weight[val]
+        X_val, y_val = X[val], y[val]
+        rule = _network.StoppingRule(
+            self.tol,
+            self.n_iter_no_change,
+            score=lambda: self._validation_score(X_val, y_val, val_weight),
+        )
+        weight = None if sample_weight is None else sample_weight[train]
+        return rule, X[train], y[train], weight
+
+    def _set_stopping_attributes(self, rule):
+        self.loss_curve_ = [float(v) for v in self.history_.get("loss", [])]
+        self.n_iter_ = len(self.loss_curve_)
+        if rule is not None:
+            self.validation_scores_ = rule.validation_scores
+        elif not hasattr(self, "validation_scores_"):
+            self.validation_scores_ = None
+        if self.validation_scores_ is None:
+            self.best_loss_ = min(self.loss_curve_, default=None)
+            self.best_validation_score_ = None
+        else:
+            self.best_loss_ = None
+            self.best_validation_score_ = max(self.validation_scores_, default=None)
 
     def _training_state(self):
         # Fitted attributes are replaced, not changed in place, by training;
@@ -310,8 +451,11 @@ class MCDropoutMixin:
         """
         self._check_params()
         self._draw_seeds()
-        with _network.seeded(self._train_seed):
+        token = _BUILD_SEED.set(self._train_seed)
+        try:
             return super().initialize(X, y)
+        finally:
+            _BUILD_SEED.reset(token)
 
     # ------------------------------------------------------------------
     # Prediction

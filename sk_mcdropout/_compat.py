@@ -13,11 +13,13 @@ scikeras 0.13, scikit-learn 1.7 to 1.9.
 
 import importlib
 
+from scikeras._utils import route_params  # scikeras 0.13
 from sklearn.utils import _safe_indexing  # scikit-learn 1.0 to 1.9
 from sklearn.utils._param_validation import (  # scikit-learn 1.2 to 1.9
     HasMethods,
     Interval,
     InvalidParameterError,
+    Options,
     StrOptions,
     validate_parameter_constraints,
 )
@@ -27,6 +29,7 @@ __all__ = [
     "Interval",
     "InvalidParameterError",
     "MissingPrivateAPIError",
+    "Options",
     "PRIVATE_NAMES",
     "SCIKERAS_HOOKS",
     "SCIKERAS_RANDOM_STATE_ATTR",
@@ -38,6 +41,7 @@ __all__ = [
     "keras_seed_state",
     "omit_retracing_warning",
     "op_determinism_enabled",
+    "route_params",
     "run_through_graph",
     "runtime_started",
     "safe_indexing",
@@ -84,6 +88,8 @@ PRIVATE_NAMES = {
     "tensorflow.python.framework.config.is_op_determinism_enabled": lambda: resolve(
         "tensorflow.python.framework.config", "is_op_determinism_enabled"
     ),
+    # Routes `fit__*` parameters as scikeras' own _fit_keras_model does.
+    "scikeras._utils.route_params": lambda: resolve("scikeras._utils", "route_params"),
     "sklearn.utils._safe_indexing": lambda: resolve("sklearn.utils", "_safe_indexing"),
     "sklearn.utils._param_validation": lambda: resolve(
         "sklearn.utils._param_validation", "validate_parameter_constraints"

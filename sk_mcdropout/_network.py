@@ -9,6 +9,8 @@ each concern behind it has its own short module:
 - ``_builders``: the built-in MLPs and the checks and edits of a user's network;
 - ``_sampler``: the compiled Monte Carlo sampler and the deterministic pass;
 - ``_losses``: the regression loss;
+- ``_training``: the training loop (whole epochs per compiled call) and
+  scikit-learn's stopping rules;
 - ``_compat``: every private Keras, TensorFlow, scikeras and scikit-learn name.
 """
 
@@ -33,10 +35,13 @@ from ._sampler import (
     get_sampler,
 )
 from ._seeding import seeded
+from ._training import StoppingRule, fallback_reason
+from ._training import fit as train
 
 __all__ = [
     "MIN_VARIANCE",
     "MCSampler",
+    "StoppingRule",
     "build_mlp",
     "build_regression_mlp",
     "check_activation",
@@ -46,6 +51,7 @@ __all__ = [
     "deterministic_proba",
     "dropout_layers",
     "ensure_runtime",
+    "fallback_reason",
     "gaussian_nll",
     "get_sampler",
     "limit_tf_threads",
@@ -55,4 +61,5 @@ __all__ = [
     "set_dropout_rate",
     "training_state",
     "weights_finite",
+    "train",
 ]

@@ -116,6 +116,9 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     the heteroscedastic head is used as trained. Prefer it when the data are
     too few to spare a tenth. ``benchmarks/uci_protocol.py`` compares the two.
 
+    Training is as in ``MCDropoutClassifier``: one compiled loop per epoch,
+    ``keras.Model.fit`` where a per-batch callback or another option needs it.
+
     Both settings are grid-searchable. Targets are standardised internally (per
     output, unweighted mean and std of the training targets), so the network
     trains at unit scale; predictions are mapped back to the units of y.
@@ -184,6 +187,24 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         0 is silent. 1 shows Keras' training progress.
     warm_start : bool, default=False
         Continue training the current network on the next ``fit``.
+    early_stopping : bool, default=False
+        As in ``MLPClassifier``: hold out ``validation_fraction`` of the
+        training rows (not stratified), score the network on them after every epoch
+        (R^2 of the deterministic pass, dropout off), stop once the score
+        has not improved by at least ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs, and restore the weights of
+        the best epoch. ``partial_fit`` never stops early.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the training rows held out for early stopping. Only used if
+        ``early_stopping`` is True.
+    n_iter_no_change : int >= 1 or np.inf, default=10
+        Epochs without an improvement of at least ``tol`` tolerated before
+        training stops: of the validation score with ``early_stopping``, of
+        the training loss without (as in ``MLPClassifier``; with the default
+        ``tol`` a converged network stops before ``epochs``); ``np.inf``
+        never stops.
+    tol : float >= 0, default=1e-4
+        Smallest improvement of the loss or score that counts.
     memory : str, path, joblib.Memory or None, default=None
         Cache of fitted networks (and noise estimates), as in
         ``MCDropoutClassifier``: with an int ``random_state``, a fit equal to
@@ -215,6 +236,19 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         Training history, per epoch.
     mc_seed_ : int
         Seed of the Monte Carlo masks used at prediction time.
+    n_iter_ : int
+        Number of epochs trained (all fits and ``partial_fit`` calls of a
+        warm-started network).
+    loss_curve_ : list of float
+        Training loss at the end of each epoch (``history_["loss"]``).
+    validation_scores_ : list of float or None
+        R^2 on the held-out rows after each epoch, with
+        ``early_stopping``; None otherwise.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_`` (its epoch's weights are the fitted
+        ones), with ``early_stopping``; None otherwise.
+    best_loss_ : float or None
+        Lowest training loss, without ``early_stopping``; None with it.
 
     See Also
     --------
@@ -279,6 +313,10 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         random_state=None,
         verbose=0,
         warm_start=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
         memory=None,
         callbacks=None,
         metrics=None,
@@ -316,6 +354,10 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         self.n_samples = n_samples
         self.learning_rate = learning_rate
         self.max_chunk_memory = max_chunk_memory
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.memory = memory
 
     def __sklearn_tags__(self):
@@ -355,6 +397,14 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
 
     def _n_classes_out(self):
         return None
+
+    def _validation_score(self, X, y, sample_weight):
+        # MLPRegressor scores R^2, which the target standardisation leaves
+        # unchanged; the deterministic pass (dropout off) stands in for predict.
+        out = _network.deterministic_outputs(self.model_, X)[:, : self.n_outputs_]
+        return r2_score(
+            np.asarray(y).reshape(len(out), -1), out, sample_weight=sample_weight
+        )
 
     def _get_compile_kwargs(self):
         kwargs = super()._get_compile_kwargs()

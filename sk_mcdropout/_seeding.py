@@ -8,8 +8,10 @@ from . import _backend, _compat
 
 # Keras draws layer seeds from a module-level `random` and Model.fit shuffles
 # with TensorFlow ops seeded from the process-wide global seed: neither can be
-# given per thread. Seeded blocks therefore run one at a time. Prediction does
-# not take this lock: its masks come from stateless ops with explicit seeds.
+# given per thread. Seeded blocks (building a network; Keras' own training
+# loop where the library falls back to it) therefore run one at a time. The
+# library's training loop and prediction do not take this lock: they draw
+# from explicit seeds only.
 _FIT_LOCK = threading.RLock()
 
 
