@@ -13,7 +13,6 @@ scikeras 0.13, scikit-learn 1.7 to 1.9.
 
 import importlib
 
-from scikeras._utils import route_params  # scikeras 0.13
 from sklearn.utils import _safe_indexing  # scikit-learn 1.0 to 1.9
 from sklearn.utils._param_validation import (  # scikit-learn 1.2 to 1.9
     HasMethods,
@@ -153,6 +152,17 @@ def resolve(module, path):
     except (ImportError, AttributeError) as exc:
         raise _missing(f"{module}.{path}", module.split(".")[0], exc) from exc
     return obj
+
+
+# --------------------------------------------------------------------------
+# scikeras
+# --------------------------------------------------------------------------
+
+
+def route_params(*args, **kwargs):
+    """scikeras 0.13's routing of ``fit__*`` parameters (imported lazily:
+    scikeras imports TensorFlow, which ``_backend`` must import first)."""
+    return resolve("scikeras._utils", "route_params")(*args, **kwargs)
 
 
 # --------------------------------------------------------------------------

@@ -98,7 +98,13 @@ def test_std_grows_away_from_the_training_data(reg, data):
     X, _ = data
     near = reg.predict_uncertainty(X, kind="epistemic").mean()
     far = reg.predict_uncertainty(np.array([[-8.0], [8.0]]), kind="epistemic")
-    assert (far > 2 * near).all()
+    gap = reg.predict_uncertainty(np.array([[0.0]]), kind="epistemic")
+    # A ReLU network's pass spread grows away from the data, though not in
+    # every direction for every trained network (over seeds 0-5 of this
+    # fixture: the larger far side 1.8-3.9x the spread on the data, the
+    # smaller 0.5-3.9x; the gap between the two clusters 1.3-1.9x).
+    assert far.max() > 1.5 * near
+    assert gap[0] > 1.2 * near
     assert (reg.predict_uncertainty(np.array([[8.0]])) > reg.noise_std_).all()
 
 
