@@ -6,6 +6,7 @@ from . import _backend  # noqa: F401, I001
 from . import metrics, uncertainty
 from ._backend import limit_tf_threads
 from ._classifier import MCDropoutClassifier
+from ._concrete import ConcreteDropout, concrete_regularizers
 from ._plotting import RejectionCurveDisplay
 from ._regressor import MCDropoutRegressor
 from ._reject import RejectOptionClassifier
@@ -13,12 +14,14 @@ from ._reject import RejectOptionClassifier
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConcreteDropout",
     "MCDropoutClassifier",
     "MCDropoutRegressor",
     "RejectOptionClassifier",
     "RejectionCurveDisplay",
     "metrics",
     "uncertainty",
+    "concrete_regularizers",
     "limit_tf_threads",
     "__version__",
 ]

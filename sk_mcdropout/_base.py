@@ -46,7 +46,9 @@ class MCDropoutMixin:
     # ------------------------------------------------------------------
 
     def _check_params(self):
-        if self.p is not None:
+        if isinstance(self.p, str) and self.p == _network.CONCRETE:
+            pass
+        elif self.p is not None:
             check_scalar(
                 self.p,
                 "p",
@@ -107,8 +109,18 @@ class MCDropoutMixin:
         self._random_state = None
         model = super()._build_keras_model()
         _network.check_model(model)
-        if self.p is not None:
+        if isinstance(self.p, str):
+            if not _network.concrete_layers(model):
+                raise ValueError(
+                    "p='concrete' learns the rates of ConcreteDropout layers, "
+                    "but the network has none: wrap its Dense layers in "
+                    "sk_mcdropout.ConcreteDropout, or give a float p."
+                )
+        elif self.p is not None:
             _network.set_dropout_rate(model, self.p)
+        # Concrete dropout's regulariser weights scale with the training rows.
+        nll = getattr(self, "noise", None) != "homoscedastic"
+        _network.set_concrete_regularizers(model, self.X_shape_[0], nll=nll)
         return model
 
     def _get_compile_kwargs(self):
@@ -199,6 +211,14 @@ class MCDropoutMixin:
         self._draw_seeds()
         with _network.seeded(self._train_seed):
             return super().initialize(X, y)
+
+    @property
+    def dropout_rates_(self):
+        """ndarray of shape (n_dropout_layers,): the rate of each dropout layer
+        of the fitted network, in layer order; learnt rates for
+        ``ConcreteDropout`` layers."""
+        check_is_fitted(self)
+        return np.array(_network.dropout_rates(self.model_))
 
     # ------------------------------------------------------------------
     # Prediction

@@ -4,37 +4,109 @@ import numpy as np
 
 from . import _compat
 from ._backend import keras
+from ._concrete import DEFAULT_LENGTH_SCALE, ConcreteDropout, concrete_regularizers
+
+CONCRETE = "concrete"
 
 
-def build_mlp(meta, hidden_layer_sizes=(100,), activation="relu", p=0.2):
+def _is_concrete(p):
+    return isinstance(p, str) and p == CONCRETE
+
+
+def _dense_stack(x, hidden_layer_sizes, activation, p, drop_inputs, regularizers):
+    """Hidden Dense layers, each followed by dropout of rate ``p``.
+
+    With ``regularizers`` (concrete dropout), each ConcreteDropout wraps the
+    next Dense layer instead; the caller wraps the heads with ``_head``.
+    """
+    if drop_inputs and regularizers is None:
+        x = keras.layers.Dropout(p, name="dropout_input")(x)
+    for i, units in enumerate(hidden_layer_sizes):
+        dense = keras.layers.Dense(units, activation=activation, name=f"dense_{i}")
+        if regularizers is None:
+            x = keras.layers.Dropout(p, name=f"dropout_{i}")(dense(x))
+        elif i > 0 or drop_inputs:
+            x = ConcreteDropout(dense, *regularizers, name=f"concrete_{i}")(x)
+        else:
+            x = dense(x)
+    return x
+
+
+def _head(x, dense, regularizers, dropped):
+    if regularizers is None or not dropped:
+        return dense(x)
+    return ConcreteDropout(dense, *regularizers, name=f"concrete_{dense.name}")(x)
+
+
+def build_mlp(
+    meta,
+    hidden_layer_sizes=(100,),
+    activation="relu",
+    p=0.2,
+    length_scale=DEFAULT_LENGTH_SCALE,
+):
     """Build the default MLP: Dense -> Dropout per hidden layer, softmax output.
 
+    ``p="concrete"`` puts ConcreteDropout layers in the same places (each wraps
+    the Dense layer after the dropped output), with the regularisers of a
+    cross-entropy loss for the training rows in ``meta`` and ``length_scale``.
     Uncompiled; scikeras compiles it with the estimator's optimizer and loss.
     """
     n_features = meta["n_features_in_"]
     n_classes = meta["n_classes_"]
+    regularizers = None
+    if _is_concrete(p):
+        regularizers = concrete_regularizers(
+            meta["X_shape_"][0], length_scale=length_scale, nll=True
+        )
     inputs = keras.Input(shape=(n_features,), name="x")
-    x = inputs
-    for i, units in enumerate(hidden_layer_sizes):
-        x = keras.layers.Dense(units, activation=activation, name=f"dense_{i}")(x)
-        x = keras.layers.Dropout(p, name=f"dropout_{i}")(x)
-    outputs = keras.layers.Dense(n_classes, activation="softmax", name="proba")(x)
+    x = _dense_stack(inputs, hidden_layer_sizes, activation, p, False, regularizers)
+    head = keras.layers.Dense(n_classes, activation="softmax", name="proba")
+    outputs = _head(x, head, regularizers, bool(hidden_layer_sizes))
     return keras.Model(inputs, outputs, name="mc_dropout_mlp")
 
 
 def dropout_layers(model):
-    """All ``keras.layers.Dropout`` layers of ``model``, nested ones included."""
+    """All dropout layers of ``model`` (``keras.layers.Dropout`` and
+    ``ConcreteDropout``), nested ones included, in the model's layer order."""
     return [
         layer
         for layer in _compat.flatten_layers(model)
-        if isinstance(layer, keras.layers.Dropout)
+        if isinstance(layer, (keras.layers.Dropout, ConcreteDropout))
+    ]
+
+
+def concrete_layers(model):
+    """The ``ConcreteDropout`` layers of ``model``."""
+    return [
+        layer for layer in dropout_layers(model) if isinstance(layer, ConcreteDropout)
     ]
 
 
 def set_dropout_rate(model, p):
-    """Set the rate of every Dropout layer of ``model`` to ``p``."""
+    """Set the rate of every Dropout layer of ``model`` to ``p``.
+
+    ``ConcreteDropout`` layers keep their learnt rates.
+    """
     for layer in dropout_layers(model):
-        layer.rate = float(p)
+        if not isinstance(layer, ConcreteDropout):
+            layer.rate = float(p)
+
+
+def set_concrete_regularizers(model, n_rows, nll):
+    """Give the ConcreteDropout layers of ``model`` whose regularisers are
+    unset the reference values for ``n_rows`` training rows."""
+    weight, dropout = concrete_regularizers(n_rows, nll=nll)
+    for layer in concrete_layers(model):
+        if layer.weight_regularizer is None:
+            layer.weight_regularizer = weight
+        if layer.dropout_regularizer is None:
+            layer.dropout_regularizer = dropout
+
+
+def dropout_rates(model):
+    """The rate of each dropout layer of ``model``, learnt ones included."""
+    return [float(layer.rate) for layer in dropout_layers(model)]
 
 
 def is_graph_model(model):
@@ -50,9 +122,10 @@ def check_model(model):
         )
     if not dropout_layers(model):
         raise ValueError(
-            "The network has no keras.layers.Dropout layer, so Monte Carlo "
-            "dropout has nothing to sample: every pass would be identical. Add "
-            "Dropout layers to the network (their rate is set by `p`)."
+            "The network has no keras.layers.Dropout or ConcreteDropout layer, "
+            "so Monte Carlo dropout has nothing to sample: every pass would be "
+            "identical. Add Dropout layers to the network (their rate is set "
+            "by `p`)."
         )
     if not is_graph_model(model):
         raise ValueError(
@@ -85,6 +158,8 @@ def build_regression_mlp(
     p=0.2,
     input_dropout=False,
     heteroscedastic=False,
+    length_scale=DEFAULT_LENGTH_SCALE,
+    tau=1.0,
 ):
     """Build the default regression MLP: Dense -> Dropout per hidden layer.
 
@@ -92,20 +167,35 @@ def build_regression_mlp(
     ``heteroscedastic=True`` a second Dense head with a softplus activation
     adds ``n_outputs_`` noise variances, concatenated after the means. With
     ``input_dropout=True`` the inputs are dropped too, as in Gal & Ghahramani's
-    UCI experiments. Uncompiled; scikeras compiles it.
+    UCI experiments. ``p="concrete"`` puts ``ConcreteDropout`` in the same
+    places (each head of a heteroscedastic network gets its own), with the
+    regularisers of the training loss (mean squared error with precision
+    ``tau`` on the standardised targets, or the Gaussian negative
+    log-likelihood) for the training rows in ``meta``. Uncompiled; scikeras
+    compiles it.
     """
     n_features = meta["n_features_in_"]
     n_outputs = meta["n_outputs_"]
+    regularizers = None
+    if _is_concrete(p):
+        regularizers = concrete_regularizers(
+            meta["X_shape_"][0], length_scale=length_scale, tau=tau, nll=heteroscedastic
+        )
     inputs = keras.Input(shape=(n_features,), name="x")
-    x = inputs
-    if input_dropout:
-        x = keras.layers.Dropout(p, name="dropout_input")(x)
-    for i, units in enumerate(hidden_layer_sizes):
-        x = keras.layers.Dense(units, activation=activation, name=f"dense_{i}")(x)
-        x = keras.layers.Dropout(p, name=f"dropout_{i}")(x)
-    outputs = keras.layers.Dense(n_outputs, name="mean")(x)
+    x = _dense_stack(
+        inputs, hidden_layer_sizes, activation, p, input_dropout, regularizers
+    )
+    dropped = bool(hidden_layer_sizes) or bool(input_dropout)
+    outputs = _head(
+        x, keras.layers.Dense(n_outputs, name="mean"), regularizers, dropped
+    )
     if heteroscedastic:
-        variance = keras.layers.Dense(n_outputs, activation="softplus", name="var")(x)
+        variance = _head(
+            x,
+            keras.layers.Dense(n_outputs, activation="softplus", name="var"),
+            regularizers,
+            dropped,
+        )
         outputs = keras.layers.Concatenate(name="mean_var")([outputs, variance])
     return keras.Model(inputs, outputs, name="mc_dropout_regression_mlp")
 
@@ -117,3 +207,27 @@ def output_width(model):
         return None
     width = outputs[0].shape[-1]
     return None if width is None else int(width)
+
+
+def check_prefit(model):
+    """Check a trained network for wrapping; return (n_features, output width).
+
+    On top of ``check_model``: one input of shape (rows, n_features) and one
+    output of shape (rows, width), both widths known.
+    """
+    check_model(model)
+    inputs = getattr(model, "inputs", None) or []
+    if len(inputs) != 1 or len(inputs[0].shape) != 2 or inputs[0].shape[1] is None:
+        shapes = [tuple(i.shape) for i in inputs]
+        raise ValueError(
+            "The network must have one input of shape (rows, n_features) with "
+            f"a known n_features, got input shape(s) {shapes}."
+        )
+    outputs = getattr(model, "outputs", None) or []
+    if len(outputs) != 1 or len(outputs[0].shape) != 2 or outputs[0].shape[1] is None:
+        shapes = [tuple(o.shape) for o in outputs]
+        raise ValueError(
+            "The network must have one output of shape (rows, width) with a "
+            f"known width, got output shape(s) {shapes}."
+        )
+    return int(inputs[0].shape[1]), int(outputs[0].shape[1])

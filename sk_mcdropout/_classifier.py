@@ -15,7 +15,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from . import _network
+from . import _network, _prefit
 from ._base import MCDropoutMixin
 
 
@@ -190,6 +190,60 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         self.learning_rate = learning_rate
         self.max_chunk_memory = max_chunk_memory
         self.memory = memory
+
+    @classmethod
+    def from_keras(cls, model, classes, *, feature_names=None, **params):
+        """A fitted classifier around a trained Keras network, without training.
+
+        The network is used as it is, dropout rates included (``p=None``):
+        nothing is built, compiled or trained, and the estimator holds the
+        network itself (``model`` and ``model_``), not a copy. Its input
+        width becomes ``n_features_in_`` and is checked on every prediction.
+        Refused with a ``ValueError``: a network without ``Dropout`` or
+        ``ConcreteDropout`` layers, a subclassed model, more than one input or
+        output, an output width that is not the number of classes (or one
+        sigmoid unit for two classes), or outputs that are not probabilities
+        on random inputs (logits, for instance).
+
+        Parameters
+        ----------
+        model : keras.Model
+            A trained Sequential or functional network, for instance from
+            ``keras.saving.load_model``, mapping (rows, n_features) to class
+            probabilities.
+        classes : array-like of shape (n_classes,)
+            The labels of the output columns, sorted (column j is the
+            probability of ``classes[j]``), as ``classes_`` always is.
+        feature_names : array-like of str, default=None
+            Names of the input columns, to check DataFrames against, as
+            ``feature_names_in_``.
+        **params
+            Other parameters of the estimator, such as ``n_samples``,
+            ``random_state`` (which seeds the prediction masks) or
+            ``max_chunk_memory``. Calling ``fit`` trains the network further
+            (scikeras' behaviour for a network instance).
+
+        Returns
+        -------
+        estimator : MCDropoutClassifier
+            A fitted classifier.
+
+        Examples
+        --------
+        >>> import keras
+        >>> from sk_mcdropout import MCDropoutClassifier
+        >>> inputs = keras.Input((4,))
+        >>> hidden = keras.layers.Dropout(0.2)(keras.layers.Dense(8)(inputs))
+        >>> outputs = keras.layers.Dense(3, activation="softmax")(hidden)
+        >>> network = keras.Model(inputs, outputs)
+        >>> clf = MCDropoutClassifier.from_keras(network, classes=["a", "b", "c"],
+        ...                                      n_samples=20, random_state=0)
+        >>> clf.n_features_in_, list(clf.classes_)
+        (4, ['a', 'b', 'c'])
+        >>> clf.predict_proba([[0.0, 1.0, 2.0, 3.0]]).shape
+        (1, 3)
+        """
+        return _prefit.classifier(cls, model, classes, feature_names, params)
 
     def __sklearn_tags__(self):
         # scikeras only defines _more_tags, which scikit-learn >= 1.7 ignores,

@@ -7,6 +7,7 @@ each concern behind it has its own short module:
   lazily, thread pools;
 - ``_seeding``: reproducible, thread-safe seeding of building and training;
 - ``_builders``: the built-in MLPs and the checks and edits of a user's network;
+- ``_concrete``: the ConcreteDropout layer and its regulariser weights;
 - ``_sampler``: the compiled Monte Carlo sampler and the deterministic pass;
 - ``_losses``: the regression loss;
 - ``_compat``: every private Keras, TensorFlow, scikeras and scikit-learn name.
@@ -14,11 +15,16 @@ each concern behind it has its own short module:
 
 from ._backend import check_backend, ensure_runtime, limit_tf_threads
 from ._builders import (
+    CONCRETE,
     build_mlp,
     build_regression_mlp,
     check_model,
+    check_prefit,
+    concrete_layers,
     dropout_layers,
+    dropout_rates,
     output_width,
+    set_concrete_regularizers,
     set_dropout_rate,
 )
 from ._losses import MIN_VARIANCE, gaussian_nll
@@ -31,20 +37,25 @@ from ._sampler import (
 from ._seeding import seeded
 
 __all__ = [
+    "CONCRETE",
     "MIN_VARIANCE",
     "MCSampler",
     "build_mlp",
     "build_regression_mlp",
     "check_backend",
     "check_model",
+    "check_prefit",
+    "concrete_layers",
     "deterministic_outputs",
     "deterministic_proba",
     "dropout_layers",
+    "dropout_rates",
     "ensure_runtime",
     "gaussian_nll",
     "get_sampler",
     "limit_tf_threads",
     "output_width",
     "seeded",
+    "set_concrete_regularizers",
     "set_dropout_rate",
 ]
