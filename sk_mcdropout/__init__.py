@@ -7,6 +7,7 @@ from . import metrics, uncertainty
 from ._backend import limit_tf_threads
 from ._classifier import MCDropoutClassifier
 from ._concrete import ConcreteDropout, concrete_regularizers
+from ._persist import load, save
 from ._plotting import RejectionCurveDisplay
 from ._regressor import MCDropoutRegressor
 from ._reject import RejectOptionClassifier
@@ -23,5 +24,7 @@ __all__ = [
     "uncertainty",
     "concrete_regularizers",
     "limit_tf_threads",
+    "load",
+    "save",
     "__version__",
 ]

@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _cache, _network
+from . import _cache, _network, _persist
 
 _SEED_MAX = 2**31 - 1
 
@@ -40,6 +40,15 @@ class MCDropoutMixin:
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_") and hasattr(self, "mc_seed_")
+
+    # The networks travel as their .keras bytes, loaded in safe mode: skops
+    # can then store a fitted estimator (it cannot walk a Keras model), and
+    # pickle stores what scikeras' own Model.__reduce__ would.
+    def __getstate__(self):
+        return _persist.getstate(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(_persist.setstate(state))
 
     # ------------------------------------------------------------------
     # Parameters

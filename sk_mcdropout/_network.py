@@ -10,6 +10,7 @@ each concern behind it has its own short module:
 - ``_concrete``: the ConcreteDropout layer and its regulariser weights;
 - ``_sampler``: the compiled Monte Carlo sampler and the deterministic pass;
 - ``_losses``: the regression loss;
+- ``_saving``: networks and Keras objects to and from bytes and JSON;
 - ``_compat``: every private Keras, TensorFlow, scikeras and scikit-learn name.
 """
 
@@ -34,6 +35,14 @@ from ._sampler import (
     deterministic_proba,
     get_sampler,
 )
+from ._saving import (
+    is_keras_object,
+    is_network,
+    keras_object_config,
+    keras_object_from_config,
+    network_from_bytes,
+    network_to_bytes,
+)
 from ._seeding import seeded
 
 __all__ = [
@@ -53,7 +62,13 @@ __all__ = [
     "ensure_runtime",
     "gaussian_nll",
     "get_sampler",
+    "is_keras_object",
+    "is_network",
+    "keras_object_config",
+    "keras_object_from_config",
     "limit_tf_threads",
+    "network_from_bytes",
+    "network_to_bytes",
     "output_width",
     "seeded",
     "set_concrete_regularizers",
