@@ -4,7 +4,12 @@ import numpy as np
 
 from . import _compat
 from ._backend import keras
-from ._concrete import DEFAULT_LENGTH_SCALE, ConcreteDropout, concrete_regularizers
+from ._concrete import (
+    DEFAULT_LENGTH_SCALE,
+    DEFAULT_LOGIT_SCALE,
+    ConcreteDropout,
+    concrete_regularizers,
+)
 
 CONCRETE = "concrete"
 
@@ -18,6 +23,7 @@ def _dense_stack(x, hidden_layer_sizes, activation, p, drop_inputs, regularizers
 
     With ``regularizers`` (concrete dropout), each ConcreteDropout wraps the
     next Dense layer instead; the caller wraps the heads with ``_head``.
+    ``regularizers`` is (weight, dropout, logit_scale) for ConcreteDropout.
     """
     if drop_inputs and regularizers is None:
         x = keras.layers.Dropout(p, name="dropout_input")(x)
@@ -26,16 +32,21 @@ def _dense_stack(x, hidden_layer_sizes, activation, p, drop_inputs, regularizers
         if regularizers is None:
             x = keras.layers.Dropout(p, name=f"dropout_{i}")(dense(x))
         elif i > 0 or drop_inputs:
-            x = ConcreteDropout(dense, *regularizers, name=f"concrete_{i}")(x)
+            x = _concrete(dense, regularizers, f"concrete_{i}")(x)
         else:
             x = dense(x)
     return x
 
 
+def _concrete(dense, regularizers, name):
+    weight, dropout, logit_scale = regularizers
+    return ConcreteDropout(dense, weight, dropout, logit_scale=logit_scale, name=name)
+
+
 def _head(x, dense, regularizers, dropped):
     if regularizers is None or not dropped:
         return dense(x)
-    return ConcreteDropout(dense, *regularizers, name=f"concrete_{dense.name}")(x)
+    return _concrete(dense, regularizers, f"concrete_{dense.name}")(x)
 
 
 def build_mlp(
@@ -44,6 +55,7 @@ def build_mlp(
     activation="relu",
     p=0.2,
     length_scale=DEFAULT_LENGTH_SCALE,
+    logit_scale=DEFAULT_LOGIT_SCALE,
 ):
     """Build the default MLP: Dense -> Dropout per hidden layer, softmax output.
 
@@ -58,7 +70,7 @@ def build_mlp(
     if _is_concrete(p):
         regularizers = concrete_regularizers(
             meta["X_shape_"][0], length_scale=length_scale, nll=True
-        )
+        ) + (logit_scale,)
     inputs = keras.Input(shape=(n_features,), name="x")
     x = _dense_stack(inputs, hidden_layer_sizes, activation, p, False, regularizers)
     head = keras.layers.Dense(n_classes, activation="softmax", name="proba")
@@ -122,7 +134,7 @@ def check_model(model):
         )
     if not dropout_layers(model):
         raise ValueError(
-            "The network has no keras.layers.Dropout or ConcreteDropout layer, "
+            "The network has no keras.layers.Dropout layer (nor ConcreteDropout), "
             "so Monte Carlo dropout has nothing to sample: every pass would be "
             "identical. Add Dropout layers to the network (their rate is set "
             "by `p`)."
@@ -160,6 +172,7 @@ def build_regression_mlp(
     heteroscedastic=False,
     length_scale=DEFAULT_LENGTH_SCALE,
     tau=1.0,
+    logit_scale=DEFAULT_LOGIT_SCALE,
 ):
     """Build the default regression MLP: Dense -> Dropout per hidden layer.
 
@@ -180,7 +193,7 @@ def build_regression_mlp(
     if _is_concrete(p):
         regularizers = concrete_regularizers(
             meta["X_shape_"][0], length_scale=length_scale, tau=tau, nll=heteroscedastic
-        )
+        ) + (logit_scale,)
     inputs = keras.Input(shape=(n_features,), name="x")
     x = _dense_stack(
         inputs, hidden_layer_sizes, activation, p, input_dropout, regularizers

@@ -22,7 +22,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from . import _network
+from . import _compat, _network
 
 FORMAT = "sk_mcdropout"
 FORMAT_VERSION = 1
@@ -150,7 +150,7 @@ def _decode(value, arrays):
 # Re-derived on loading from the stored attributes (see _restore_encoders).
 _ENCODERS = ("target_encoder_", "feature_encoder_")
 # Training-time state, rebuilt by the next fit.
-_TRAINING_STATE = ("_fit_callbacks", "_predict_callbacks")
+_TRAINING_STATE = _compat.SCIKERAS_CALLBACK_ATTRS
 
 
 def _classes():
@@ -249,7 +249,7 @@ def _decode_estimator(spec, network, arrays):
         for name, attrs in spec["encoders"].items()
     }
     _restore_encoders(estimator, encoders)
-    estimator._fit_callbacks = estimator._predict_callbacks = []
+    _compat.initialize_callbacks(estimator)
     return estimator
 
 

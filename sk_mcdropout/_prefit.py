@@ -5,7 +5,7 @@ No TensorFlow here: the network is checked through ``_network``.
 
 import numpy as np
 
-from . import _network
+from . import _compat, _network
 
 # Rows of random inputs on which a wrapped network's outputs are checked.
 _PROBE_ROWS = 64
@@ -63,6 +63,9 @@ def assemble(estimator, model, n_features, y_dummy, feature_names, history):
         estimator.feature_names_in_ = names
     estimator._draw_seeds()
     estimator.model_ = model
+    _compat.initialize_callbacks(estimator)
+    # Seeding is the estimator's own, as after its fit (DESIGN.md 4.1).
+    setattr(estimator, _compat.SCIKERAS_RANDOM_STATE_ATTR, None)
     estimator.history_ = {k: list(v) for k, v in (history or {}).items()}
     return estimator
 

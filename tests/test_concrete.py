@@ -75,7 +75,7 @@ def _pair(rate):
     model = keras.Model(inputs, concrete(hidden2(inputs)))
     hidden2.set_weights(hidden.get_weights())
     head2.set_weights(head.get_weights())
-    concrete.p_logit.assign(logit)
+    concrete.p_logit.assign(logit / concrete.logit_scale)
     return plain, model
 
 
@@ -155,7 +155,10 @@ def test_dropout_regulariser_pulls_the_rate_up():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((64, 4)).astype(np.float32)
     layer = ConcreteDropout(
-        keras.layers.Dense(1), weight_regularizer=0.0, dropout_regularizer=1.0
+        keras.layers.Dense(1),
+        weight_regularizer=0.0,
+        dropout_regularizer=1.0,
+        logit_scale=1.0,
     )
     model = keras.Sequential([keras.Input((4,)), layer])
     model.compile(keras.optimizers.Adam(0.05), "mse")

@@ -208,3 +208,20 @@ def test_heteroscedastic_regressor_from_keras(regression_data):
         MCDropoutRegressor.from_keras(
             _network(3, 2, activation="tanh"), heteroscedastic=True
         )
+
+
+def test_wrapped_network_can_be_trained_further(cancer):
+    # scikeras' behaviour for a network instance: fit trains it further; a
+    # warm start needs the state a fit leaves (callbacks included).
+    X_train, _, y_train, _ = cancer
+    model = _network(X_train.shape[1], 2)
+    clf = MCDropoutClassifier.from_keras(
+        model, classes=[0, 1], epochs=1, warm_start=True, random_state=0
+    )
+    before = model.get_weights()
+    clf.fit(X_train, y_train)
+    assert clf.model_ is model
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(before, model.get_weights(), strict=True)
+    )
