@@ -229,14 +229,17 @@ def check_prefit(model):
     output of shape (rows, width), both widths known.
     """
     check_model(model)
-    inputs = getattr(model, "inputs", None) or []
+    try:
+        inputs, outputs = model.inputs or [], model.outputs or []
+    except (AttributeError, ValueError):
+        # An unbuilt Sequential model has neither.
+        inputs = outputs = []
     if len(inputs) != 1 or len(inputs[0].shape) != 2 or inputs[0].shape[1] is None:
         shapes = [tuple(i.shape) for i in inputs]
         raise ValueError(
             "The network must have one input of shape (rows, n_features) with "
             f"a known n_features, got input shape(s) {shapes}."
         )
-    outputs = getattr(model, "outputs", None) or []
     if len(outputs) != 1 or len(outputs[0].shape) != 2 or outputs[0].shape[1] is None:
         shapes = [tuple(o.shape) for o in outputs]
         raise ValueError(

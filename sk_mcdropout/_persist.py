@@ -331,13 +331,6 @@ def save(obj, path):
     }
     blobs = {}
     if steps is not None:
-        names = []
-        for i, (name, step) in enumerate(steps):
-            names.append(name)
-            if step is None or (isinstance(step, str) and step == "passthrough"):
-                blobs[f"steps/{i}.json"] = json.dumps(step).encode()
-            else:
-                blobs[f"steps/{i}.skops"] = _skops().dumps(step)
         try:
             params = {k: encoder(v) for k, v in pipeline_params.items()}
         except _Unstorable as exc:
@@ -345,6 +338,13 @@ def save(obj, path):
                 f"Cannot save the Pipeline's parameters as plain data ({exc}); "
                 "set memory=None before saving."
             ) from None
+        names = []
+        for i, (name, step) in enumerate(steps):
+            names.append(name)
+            if step is None or (isinstance(step, str) and step == "passthrough"):
+                blobs[f"steps/{i}.json"] = json.dumps(step).encode()
+            else:
+                blobs[f"steps/{i}.skops"] = _skops().dumps(step)
         header["pipeline"] = {
             "names": names,
             "estimator_name": obj.steps[-1][0],

@@ -75,7 +75,7 @@ def test_regressor_round_trip(noise, tmp_path, no_unpickling):
 
 
 def test_pipeline_round_trip(cancer, tmp_path, no_unpickling):
-    pytest.importorskip("skops")
+    pytest.importorskip("skops.io")
     pd = pytest.importorskip("pandas")
     X_train, X_test, y_train, _ = cancer
     columns = [f"f{i}" for i in range(X_train.shape[1])]
