@@ -55,11 +55,16 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         Units of each hidden layer of the built-in MLP.
     activation : str, default="relu"
         Activation of the hidden layers of the built-in MLP.
-    p : float in [0, 1) or None, default=0.2
+    p : float in [0, 1), "concrete" or None, default=0.2
         Dropout rate, set on every ``Dropout`` layer of the network, the
         built-in MLP's or a user's, when it is built. None keeps the rates the
         user's network was built with (not allowed with ``model=None``).
         Grid-searchable: ``GridSearchCV(clf, {"p": [0.1, 0.3]})``.
+        ``"concrete"`` learns a rate per dropout layer instead (concrete
+        dropout, Gal, Hron & Kendall 2017): the built-in MLP then uses
+        :class:`ConcreteDropout` layers, and a user's network must have some
+        (its Dropout layers keep their rates). Learnt rates are in
+        ``dropout_rates_``.
     n_samples : int, default=100
         Number of stochastic forward passes at prediction time (not a number of
         rows). A prediction-time parameter: ``set_params(n_samples=k)`` on a
@@ -125,6 +130,9 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         Training history, per epoch.
     mc_seed_ : int
         Seed of the Monte Carlo masks used at prediction time.
+    dropout_rates_ : ndarray of shape (n_dropout_layers,)
+        Rate of each dropout layer of ``model_``, in layer order (learnt ones
+        for ``ConcreteDropout`` layers).
 
     See Also
     --------

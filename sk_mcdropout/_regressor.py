@@ -123,10 +123,15 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     input_dropout : bool, default=False
         Whether the built-in MLP drops its inputs too (rate ``p``), as in the
         paper's UCI experiments. Leave False with very few features.
-    p : float in [0, 1) or None, default=0.1
+    p : float in [0, 1), "concrete" or None, default=0.1
         Dropout rate, set on every ``Dropout`` layer of the network when it is
         built. None keeps the rates of a user's network (not allowed with
         ``model=None``). Grid-searchable.
+        ``"concrete"`` learns a rate per dropout layer instead (concrete
+        dropout, Gal, Hron & Kendall 2017): the built-in MLP then uses
+        :class:`ConcreteDropout` layers, and a user's network must have some
+        (its Dropout layers keep their rates). Learnt rates are in
+        ``dropout_rates_``.
     noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
         Model of the observation noise, see above. Grid-searchable.
     n_samples : int, default=100
@@ -182,6 +187,9 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         Training history, per epoch.
     mc_seed_ : int
         Seed of the Monte Carlo masks used at prediction time.
+    dropout_rates_ : ndarray of shape (n_dropout_layers,)
+        Rate of each dropout layer of ``model_``, in layer order (learnt ones
+        for ``ConcreteDropout`` layers).
 
     See Also
     --------
