@@ -246,7 +246,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         >>> network = keras.Model(inputs, outputs)
         >>> clf = MCDropoutClassifier.from_keras(network, classes=["a", "b", "c"],
         ...                                      n_samples=20, random_state=0)
-        >>> clf.n_features_in_, list(clf.classes_)
+        >>> clf.n_features_in_, clf.classes_.tolist()
         (4, ['a', 'b', 'c'])
         >>> clf.predict_proba([[0.0, 1.0, 2.0, 3.0]]).shape
         (1, 3)
