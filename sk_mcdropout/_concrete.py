@@ -94,8 +94,10 @@ class ConcreteDropout(keras.layers.Wrapper):
         parametrisation (1.0) a rate moves by about 0.001 in logit per step:
         in 50 epochs of a few hundred rows it barely leaves its initial value
         (measured: 0.10 to 0.17 on breast cancer, where the grid search picks
-        0.5). 10 lets it reach its optimum in an ordinary training run
-        (0.41 to 0.48 there, and a lower test log loss).
+        0.5). 10 lets it reach the objective's optimum in an ordinary
+        training run (0.41 to 0.48 there, and a lower test log loss); that
+        optimum is not always the best rate for held-out loss on small data
+        (see the README's benchmark).
     **kwargs
         Passed to ``keras.layers.Wrapper``.
 
