@@ -24,7 +24,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _cache, _compat, _network
+from . import _cache, _compat, _network, _persist
 from ._compat import (
     HasMethods,
     Interval,
@@ -56,7 +56,7 @@ _PARAMETER_CONSTRAINTS = {
         _POSITIVE_INT,
     ],
     "activation": [str, callable],
-    "p": [Interval(numbers.Real, 0, 1, closed="left"), None],
+    "p": [Interval(numbers.Real, 0, 1, closed="left"), StrOptions({"concrete"}), None],
     "n_samples": [_POSITIVE_INT],
     "epochs": [_POSITIVE_INT],
     "batch_size": [_POSITIVE_INT, None],
@@ -95,6 +95,15 @@ class MCDropoutMixin:
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_") and hasattr(self, "mc_seed_")
+
+    # The networks travel as their .keras bytes, loaded in safe mode: skops
+    # can then store a fitted estimator (it cannot walk a Keras model), and
+    # pickle stores what scikeras' own Model.__reduce__ would.
+    def __getstate__(self):
+        return _persist.getstate(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(_persist.setstate(state))
 
     # ------------------------------------------------------------------
     # Parameters
@@ -183,8 +192,18 @@ class MCDropoutMixin:
         with _network.seeded(seed) if seed is not None else contextlib.nullcontext():
             model = super()._build_keras_model()
         _network.check_model(model)
-        if self.p is not None:
+        if isinstance(self.p, str):
+            if not _network.concrete_layers(model):
+                raise ValueError(
+                    "p='concrete' learns the rates of ConcreteDropout layers, "
+                    "but the network has none: wrap its Dense layers in "
+                    "sk_mcdropout.ConcreteDropout, or give a float p."
+                )
+        elif self.p is not None:
             _network.set_dropout_rate(model, self.p)
+        # Concrete dropout's regulariser weights scale with the training rows.
+        nll = getattr(self, "noise", None) != "homoscedastic"
+        _network.set_concrete_regularizers(model, self.X_shape_[0], nll=nll)
         return model
 
     def _get_compile_kwargs(self):
@@ -456,6 +475,14 @@ class MCDropoutMixin:
             return super().initialize(X, y)
         finally:
             _BUILD_SEED.reset(token)
+
+    @property
+    def dropout_rates_(self):
+        """ndarray of shape (n_dropout_layers,): the rate of each dropout layer
+        of the fitted network, in layer order; learnt rates for
+        ``ConcreteDropout`` layers."""
+        check_is_fitted(self)
+        return np.array(_network.dropout_rates(self.model_))
 
     # ------------------------------------------------------------------
     # Prediction

@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from . import _network
+from . import _network, _prefit
 from ._base import _PARAMETER_CONSTRAINTS, MCDropoutMixin
 from ._compat import StrOptions
 
@@ -99,11 +99,16 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         Units of each hidden layer of the built-in MLP.
     activation : str, default="relu"
         Activation of the hidden layers of the built-in MLP.
-    p : float in [0, 1) or None, default=0.2
+    p : float in [0, 1), "concrete" or None, default=0.2
         Dropout rate, set on every ``Dropout`` layer of the network, the
         built-in MLP's or a user's, when it is built. None keeps the rates the
         user's network was built with (not allowed with ``model=None``).
         Grid-searchable: ``GridSearchCV(clf, {"p": [0.1, 0.3]})``.
+        ``"concrete"`` learns a rate per dropout layer instead (concrete
+        dropout, Gal, Hron & Kendall 2017): the built-in MLP then uses
+        :class:`ConcreteDropout` layers, and a user's network must have some
+        (its Dropout layers keep their rates). Learnt rates are in
+        ``dropout_rates_``.
     n_samples : int, default=100
         Number of stochastic forward passes at prediction time (not a number of
         rows). A prediction-time parameter: ``set_params(n_samples=k)`` on a
@@ -204,6 +209,9 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         ones), with ``early_stopping``; None otherwise.
     best_loss_ : float or None
         Lowest training loss, without ``early_stopping``; None with it.
+    dropout_rates_ : ndarray of shape (n_dropout_layers,)
+        Rate of each dropout layer of ``model_``, in layer order (learnt ones
+        for ``ConcreteDropout`` layers).
 
     See Also
     --------
@@ -296,6 +304,60 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.memory = memory
+
+    @classmethod
+    def from_keras(cls, model, classes, *, feature_names=None, **params):
+        """A fitted classifier around a trained Keras network, without training.
+
+        The network is used as it is, dropout rates included (``p=None``):
+        nothing is built, compiled or trained, and the estimator holds the
+        network itself (``model`` and ``model_``), not a copy. Its input
+        width becomes ``n_features_in_`` and is checked on every prediction.
+        Refused with a ``ValueError``: a network without ``Dropout`` or
+        ``ConcreteDropout`` layers, a subclassed model, more than one input or
+        output, an output width that is not the number of classes (or one
+        sigmoid unit for two classes), or outputs that are not probabilities
+        on random inputs (logits, for instance).
+
+        Parameters
+        ----------
+        model : keras.Model
+            A trained Sequential or functional network, for instance from
+            ``keras.saving.load_model``, mapping (rows, n_features) to class
+            probabilities.
+        classes : array-like of shape (n_classes,)
+            The labels of the output columns, sorted (column j is the
+            probability of ``classes[j]``), as ``classes_`` always is.
+        feature_names : array-like of str, default=None
+            Names of the input columns, to check DataFrames against, as
+            ``feature_names_in_``.
+        **params
+            Other parameters of the estimator, such as ``n_samples``,
+            ``random_state`` (which seeds the prediction masks) or
+            ``max_chunk_memory``. Calling ``fit`` trains the network further
+            (scikeras' behaviour for a network instance).
+
+        Returns
+        -------
+        estimator : MCDropoutClassifier
+            A fitted classifier.
+
+        Examples
+        --------
+        >>> import keras
+        >>> from sk_mcdropout import MCDropoutClassifier
+        >>> inputs = keras.Input((4,))
+        >>> hidden = keras.layers.Dropout(0.2)(keras.layers.Dense(8)(inputs))
+        >>> outputs = keras.layers.Dense(3, activation="softmax")(hidden)
+        >>> network = keras.Model(inputs, outputs)
+        >>> clf = MCDropoutClassifier.from_keras(network, classes=["a", "b", "c"],
+        ...                                      n_samples=20, random_state=0)
+        >>> clf.n_features_in_, clf.classes_.tolist()
+        (4, ['a', 'b', 'c'])
+        >>> clf.predict_proba([[0.0, 1.0, 2.0, 3.0]]).shape
+        (1, 3)
+        """
+        return _prefit.classifier(cls, model, classes, feature_names, params)
 
     def __sklearn_tags__(self):
         # scikeras only defines _more_tags, which scikit-learn >= 1.7 ignores,

@@ -30,6 +30,7 @@ __all__ = [
     "MissingPrivateAPIError",
     "Options",
     "PRIVATE_NAMES",
+    "SCIKERAS_CALLBACK_ATTRS",
     "SCIKERAS_HOOKS",
     "SCIKERAS_RANDOM_STATE_ATTR",
     "StrOptions",
@@ -37,6 +38,7 @@ __all__ = [
     "flatten_layers",
     "functional_class",
     "functional_of_sequential",
+    "initialize_callbacks",
     "keras_seed_state",
     "omit_retracing_warning",
     "op_determinism_enabled",
@@ -118,7 +120,19 @@ SCIKERAS_HOOKS = (
     "_validate_data",
     "_check_model_compatibility",
     "_type_of_target",
+    "_initialize_callbacks",
 )
+# scikeras 0.13 keeps the callbacks built from the `callbacks` parameters in
+# these attributes (set by _initialize_callbacks): training state, not saved.
+SCIKERAS_CALLBACK_ATTRS = ("_fit_callbacks", "_predict_callbacks")
+
+
+def initialize_callbacks(estimator):
+    """Build scikeras' callbacks for an estimator assembled without ``fit``
+    (a warm-start fit reads them)."""
+    estimator._initialize_callbacks()
+
+
 # scikeras 0.13 seeds TensorFlow from the instance attribute `_random_state`
 # when it builds and fits the network; the estimators set it to None and seed
 # themselves (DESIGN.md 4.1). The test checks scikeras still reads it there.

@@ -14,7 +14,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils import RegressorTags
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from . import _network
+from . import _network, _prefit
 from ._base import _PARAMETER_CONSTRAINTS, MCDropoutMixin, _mix
 from ._calibration import calibration_split, fit_noise_scale
 from ._compat import Interval, StrOptions
@@ -150,10 +150,15 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     input_dropout : bool, default=False
         Whether the built-in MLP drops its inputs too (rate ``p``), as in the
         paper's UCI experiments. Leave False with very few features.
-    p : float in [0, 1) or None, default=0.1
+    p : float in [0, 1), "concrete" or None, default=0.1
         Dropout rate, set on every ``Dropout`` layer of the network when it is
         built. None keeps the rates of a user's network (not allowed with
         ``model=None``). Grid-searchable.
+        ``"concrete"`` learns a rate per dropout layer instead (concrete
+        dropout, Gal, Hron & Kendall 2017): the built-in MLP then uses
+        :class:`ConcreteDropout` layers, and a user's network must have some
+        (its Dropout layers keep their rates). Learnt rates are in
+        ``dropout_rates_``.
     noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
         Model of the observation noise, see above. Grid-searchable.
     calibration_fraction : float in (0, 1) or None, default=0.1
@@ -249,6 +254,9 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         ones), with ``early_stopping``; None otherwise.
     best_loss_ : float or None
         Lowest training loss, without ``early_stopping``; None with it.
+    dropout_rates_ : ndarray of shape (n_dropout_layers,)
+        Rate of each dropout layer of ``model_``, in layer order (learnt ones
+        for ``ConcreteDropout`` layers).
 
     See Also
     --------
@@ -359,6 +367,92 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.memory = memory
+
+    @classmethod
+    def from_keras(
+        cls,
+        model,
+        *,
+        noise_std=None,
+        heteroscedastic=False,
+        target_mean=0.0,
+        target_scale=1.0,
+        feature_names=None,
+        **params,
+    ):
+        """A fitted regressor around a trained Keras network, without training.
+
+        The network is used as it is, dropout rates included (``p=None``), and
+        the estimator holds the network itself. What its output means:
+
+        - ``heteroscedastic=False``: ``n_outputs`` columns, the conditional
+          means, as a network trained with mean squared error gives. Its
+          dropout passes carry the model's (epistemic) uncertainty only; the
+          observation noise is not in the network, so its standard deviation
+          ``noise_std`` must be given, in the units of y (for instance the
+          network's RMSE on held-out data), or 0 for epistemic uncertainty
+          alone;
+        - ``heteroscedastic=True``: ``2 * n_outputs`` columns, the means then
+          positive noise variances, as a network trained with the Gaussian
+          negative log-likelihood gives.
+
+        Outputs are in the units of ``(y - target_mean) / target_scale``:
+        leave the defaults if the network was trained on y itself, or give the
+        standardisation it was trained with. Refused with a ``ValueError``: a
+        network without ``Dropout`` or ``ConcreteDropout`` layers, a
+        subclassed model, more than one input or output, an odd width for a
+        heteroscedastic network, or non-finite outputs (negative variances) on
+        random inputs.
+
+        Parameters
+        ----------
+        model : keras.Model
+            A trained Sequential or functional network mapping (rows,
+            n_features) to (rows, width).
+        noise_std : float, array-like of shape (n_outputs,) or None, \
+default=None
+            Observation noise standard deviation in the units of y; required
+            unless ``heteroscedastic``.
+        heteroscedastic : bool, default=False
+            Whether the network predicts noise variances after the means.
+        target_mean : float or array-like of shape (n_outputs,), default=0.0
+            Mean the targets were centred with for training.
+        target_scale : float or array-like of shape (n_outputs,), default=1.0
+            Scale the targets were divided by for training.
+        feature_names : array-like of str, default=None
+            Names of the input columns, as ``feature_names_in_``.
+        **params
+            Other parameters of the estimator, such as ``n_samples`` or
+            ``random_state`` (which seeds the prediction masks).
+
+        Returns
+        -------
+        estimator : MCDropoutRegressor
+            A fitted regressor; ``noise_std_`` is ``noise_std``.
+
+        Examples
+        --------
+        >>> import keras
+        >>> from sk_mcdropout import MCDropoutRegressor
+        >>> inputs = keras.Input((3,))
+        >>> hidden = keras.layers.Dropout(0.1)(keras.layers.Dense(8)(inputs))
+        >>> network = keras.Model(inputs, keras.layers.Dense(1)(hidden))
+        >>> reg = MCDropoutRegressor.from_keras(network, noise_std=0.5,
+        ...                                     n_samples=20, random_state=0)
+        >>> mean, std = reg.predict([[0.0, 1.0, 2.0]], return_std=True)
+        >>> bool(std[0] >= 0.5)
+        True
+        """
+        return _prefit.regressor(
+            cls,
+            model,
+            noise_std,
+            heteroscedastic,
+            target_mean,
+            target_scale,
+            feature_names,
+            params,
+        )
 
     def __sklearn_tags__(self):
         # scikeras only defines _more_tags, which scikit-learn >= 1.7 ignores.

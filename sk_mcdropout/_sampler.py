@@ -9,6 +9,7 @@ import numpy as np
 from . import _backend, _compat
 from ._backend import keras, tf
 from ._builders import _widest, check_model, dropout_layers, is_graph_model
+from ._concrete import ConcreteDropout
 
 # Largest set of n_passes masked copies of one Dense kernel that the sampler
 # folds masks into; above it, masks multiply the activations instead.
@@ -18,6 +19,9 @@ _FOLD_WIDTH = 2**15
 
 class _Expander:
     """Runs a functional graph with only the Dropout layers stochastic.
+
+    A ``ConcreteDropout`` layer is a Dropout layer of its learnt rate followed
+    by the Dense layer it wraps, and is run as such.
 
     Tensors upstream of every Dropout layer keep shape (rows, ...): they are
     computed once per row. The first Dropout layer a tensor meets turns it into
@@ -34,10 +38,13 @@ class _Expander:
     the rows.
     """
 
-    def __init__(self, n_passes, seed, fold=True):
+    def __init__(self, n_passes, seed, fold=True, rates=None):
         self.n_passes = n_passes
         self.seed = seed
         self.fold = fold
+        # id(layer) -> rate, read once outside the traced function: a learnt
+        # rate is a variable, and the rates are the sampler's cache key.
+        self.rates = rates or {}
         self.expanded = set()
         self.n_dropout = 0
         self._index = {}
@@ -89,6 +96,9 @@ class _Expander:
         was_expanded = self._is_expanded((args, kwargs))
         if isinstance(op, keras.layers.Dropout):
             return self._mark(self._dropout(op, args[0], was_expanded))
+        if isinstance(op, ConcreteDropout):
+            dropped = self._mark(self._dropout(op, args[0], was_expanded))
+            return self.call(op.layer, (dropped,), {})
         if isinstance(op, keras.Model) and is_graph_model(op) and dropout_layers(op):
             inputs = args[0] if len(args) == 1 else list(args)
             return self.run(op, inputs)
@@ -115,7 +125,9 @@ class _Expander:
         # them, so that a layer's masks do not depend on how rows are chunked.
         index = self._index.setdefault(id(layer), len(self._index))
         self.n_dropout = len(self._index)
-        rate = float(layer.rate)
+        rate = self.rates.get(id(layer))
+        if rate is None:
+            rate = float(layer.rate)
         # Static when known: tf.shape(x) would make x a dependency, so a
         # refolded Dense's unmasked output would still be computed.
         if None in x.shape[1:]:
@@ -265,12 +277,16 @@ class MCSampler:
         return fn
 
     def _passes(self, x, n_passes, seed, fold):
-        expander = _Expander(n_passes, seed, fold)
         model = self._model()
+        layers = dropout_layers(model)
+        rates = {
+            id(layer): rate for layer, rate in zip(layers, self.rates, strict=True)
+        }
+        expander = _Expander(n_passes, seed, fold, rates)
         out = expander.run(model, x)
         if isinstance(out, (list, tuple, dict)):
             raise ValueError("MC prediction needs a network with a single output.")
-        n_dropout = len(dropout_layers(model))
+        n_dropout = len(layers)
         if expander.n_dropout != n_dropout:
             raise ValueError(
                 f"{n_dropout - expander.n_dropout} Dropout layer(s) of the network "

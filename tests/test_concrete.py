@@ -1,0 +1,200 @@
+"""Concrete dropout: the layer, the built-in networks with p="concrete", and the
+Monte Carlo sampler's treatment of learnt rates."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from conftest import tiny
+
+from sk_mcdropout import (
+    ConcreteDropout,
+    MCDropoutClassifier,
+    MCDropoutRegressor,
+    concrete_regularizers,
+)
+
+
+@pytest.fixture(scope="module")
+def concrete_clf(cancer):
+    X_train, _, y_train, _ = cancer
+    return tiny(p="concrete", hidden_layer_sizes=(16, 16), epochs=5).fit(
+        X_train, y_train
+    )
+
+
+def test_built_in_network_learns_its_rates(concrete_clf, cancer):
+    X_train, X_test, _, y_test = cancer
+    layers = [
+        layer
+        for layer in concrete_clf.model_.layers
+        if isinstance(layer, ConcreteDropout)
+    ]
+    # After each hidden layer, as Dropout would be.
+    assert len(layers) == 2 and not any(
+        isinstance(layer, keras.layers.Dropout) for layer in concrete_clf.model_.layers
+    )
+    rates = concrete_clf.dropout_rates_
+    assert rates.shape == (2,) and np.all((rates > 0) & (rates < 1))
+    assert not np.allclose(rates, 0.1)  # moved from the initial rate
+    # The reference regularisers for a cross-entropy loss and N training rows.
+    n = len(X_train)
+    for layer in layers:
+        assert layer.weight_regularizer == pytest.approx(1e-8 / (2 * n))
+        assert layer.dropout_regularizer == pytest.approx(1 / n)
+    assert concrete_clf.score(X_test, y_test) > 0.9
+
+
+def test_concrete_predictions_are_per_row_deterministic(concrete_clf, cancer):
+    X_train, X_test, y_train, _ = cancer
+    proba = concrete_clf.predict_proba(X_test)
+    np.testing.assert_array_equal(concrete_clf.predict_proba(X_test[::-1])[::-1], proba)
+    np.testing.assert_array_equal(concrete_clf.predict_proba(X_test[:7]), proba[:7])
+    # The relaxed masks of training are seeded too: same random_state, same fit.
+    first, again = (
+        tiny(p="concrete", hidden_layer_sizes=(8,), epochs=1).fit(X_train, y_train)
+        for _ in range(2)
+    )
+    np.testing.assert_array_equal(
+        again.predict_proba(X_test), first.predict_proba(X_test)
+    )
+
+
+def _pair(rate):
+    """The same weights behind Dropout(rate) -> Dense and ConcreteDropout(Dense)."""
+    inputs = keras.Input((5,))
+    hidden = keras.layers.Dense(8, activation="relu")
+    head = keras.layers.Dense(3, activation="softmax")
+    plain = keras.Model(inputs, head(keras.layers.Dropout(rate)(hidden(inputs))))
+    logit = math.log(rate) - math.log1p(-rate)
+    inputs = keras.Input((5,))
+    hidden2 = keras.layers.Dense(8, activation="relu")
+    head2 = keras.layers.Dense(3, activation="softmax")
+    concrete = ConcreteDropout(head2)
+    model = keras.Model(inputs, concrete(hidden2(inputs)))
+    hidden2.set_weights(hidden.get_weights())
+    head2.set_weights(head.get_weights())
+    concrete.p_logit.assign(logit / concrete.logit_scale)
+    return plain, model
+
+
+def test_sampler_treats_concrete_dropout_as_dropout_of_its_rate():
+    plain, concrete = _pair(0.3)
+    X = np.random.default_rng(0).standard_normal((40, 5))
+    a, b = (
+        MCDropoutClassifier.from_keras(
+            m, classes=[0, 1, 2], n_samples=50, random_state=3
+        )
+        for m in (plain, concrete)
+    )
+    np.testing.assert_allclose(b.dropout_rates_, [0.3])
+    np.testing.assert_allclose(
+        b.predict_proba_samples(X), a.predict_proba_samples(X), rtol=1e-5, atol=1e-7
+    )
+    # Inference mode is the wrapped Dense layer, as Dropout's is the identity.
+    np.testing.assert_allclose(
+        b.predict_proba_deterministic(X), a.predict_proba_deterministic(X), rtol=1e-6
+    )
+
+
+def test_users_network_with_concrete_dropout(cancer, tmp_path):
+    X_train, X_test, y_train, _ = cancer
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        x = keras.layers.Dense(8, activation="relu")(inputs)
+        x = keras.layers.Dropout(0.25)(x)
+        x = ConcreteDropout(keras.layers.Dense(8, activation="relu"))(x)
+        outputs = keras.layers.Dense(2, activation="softmax")(x)
+        return keras.Model(inputs, outputs)
+
+    clf = MCDropoutClassifier(build, p=0.4, epochs=3, n_samples=10, random_state=0).fit(
+        X_train, y_train
+    )
+    # p sets the Dropout layer; the ConcreteDropout layer learns its rate and
+    # gets the regularisers for the training rows.
+    rates = clf.dropout_rates_
+    assert rates[0] == pytest.approx(0.4) and rates[1] != pytest.approx(0.4)
+    layer = next(
+        layer for layer in clf.model_.layers if isinstance(layer, ConcreteDropout)
+    )
+    assert layer.dropout_regularizer == pytest.approx(1 / len(X_train))
+    # Saved and loaded in Keras' format, in safe mode: the rate comes back.
+    path = tmp_path / "concrete.keras"
+    clf.model_.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    restored = MCDropoutClassifier.from_keras(
+        loaded, classes=clf.classes_, n_samples=10, random_state=0
+    )
+    np.testing.assert_allclose(restored.dropout_rates_, rates)
+    with pytest.raises(ValueError, match="has none"):
+        MCDropoutClassifier(
+            lambda meta: keras.Sequential(
+                [keras.Input((30,)), keras.layers.Dropout(0.1), keras.layers.Dense(2)]
+            ),
+            p="concrete",
+            epochs=1,
+        ).fit(X_train, y_train)
+
+
+def test_regularisers_follow_the_reference_code():
+    # Euclidean loss: l**2 / (tau N) and 2 / (tau N); the factor of two goes
+    # for a negative log-likelihood.
+    assert concrete_regularizers(100, 1e-2, tau=4.0, nll=False) == pytest.approx(
+        (1e-4 / 400, 2 / 400)
+    )
+    assert concrete_regularizers(100, 1e-2) == pytest.approx((1e-4 / 200, 1 / 100))
+    with pytest.raises(ValueError, match="n_rows"):
+        concrete_regularizers(0)
+
+
+def test_dropout_regulariser_pulls_the_rate_up():
+    # The entropy term is smallest at p = 0.5: with it dominating, the rate
+    # grows from its initial 0.1.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 4)).astype(np.float32)
+    layer = ConcreteDropout(
+        keras.layers.Dense(1),
+        weight_regularizer=0.0,
+        dropout_regularizer=1.0,
+        logit_scale=1.0,
+    )
+    model = keras.Sequential([keras.Input((4,)), layer])
+    model.compile(keras.optimizers.Adam(0.05), "mse")
+    model.fit(X, np.zeros(64), epochs=5, batch_size=8, verbose=0)
+    assert 0.25 < layer.rate < 0.6
+
+
+def test_plain_keras_training_needs_the_regularisers():
+    model = keras.Sequential(
+        [keras.Input((4,)), ConcreteDropout(keras.layers.Dense(1))]
+    )
+    model.compile("adam", "mse")
+    with pytest.raises(ValueError, match="concrete_regularizers"):
+        model.fit(np.zeros((8, 4)), np.zeros(8), epochs=1, verbose=0)
+    with pytest.raises(TypeError, match="Dense"):
+        ConcreteDropout(keras.layers.Dropout(0.1))
+
+
+@pytest.mark.parametrize("noise", ["homoscedastic", "heteroscedastic"])
+def test_regressor_with_concrete_dropout(noise):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 3))
+    y = X[:, 0] + 0.3 * rng.standard_normal(120)
+    reg = MCDropoutRegressor(
+        p="concrete",
+        noise=noise,
+        input_dropout=True,
+        hidden_layer_sizes=(8,),
+        epochs=3,
+        n_samples=10,
+        random_state=0,
+    ).fit(X, y)
+    # Inputs and the hidden layer (both heads of a heteroscedastic network).
+    assert len(reg.dropout_rates_) == (3 if noise == "heteroscedastic" else 2)
+    layer = next(x for x in reg.model_.layers if isinstance(x, ConcreteDropout))
+    expected = 2 / 120 if noise == "homoscedastic" else 1 / 120
+    assert layer.dropout_regularizer == pytest.approx(expected)
+    mean, std = reg.predict(X[:5], return_std=True)
+    assert mean.shape == std.shape == (5,) and np.all(std > 0)

@@ -1,0 +1,189 @@
+"""Saving and loading without pickle: sk_mcdropout.save / load, and skops."""
+
+import json
+import pickle
+import zipfile
+
+import joblib
+import keras
+import numpy as np
+import pytest
+from conftest import tiny
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sk_mcdropout import MCDropoutClassifier, MCDropoutRegressor, load, save
+
+
+@pytest.fixture
+def no_unpickling(monkeypatch):
+    """Loading must not unpickle: any attempt fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("pickle was used to load")
+
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "Unpickler", refuse)
+
+
+def _same_classifier(a, b, X):
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    if hasattr(a, "predict_uncertainty"):
+        np.testing.assert_array_equal(
+            a.predict_uncertainty(X), b.predict_uncertainty(X)
+        )
+
+
+def test_classifier_round_trip(mc_clf, cancer, tmp_path, no_unpickling):
+    _, X_test, _, _ = cancer
+    path = tmp_path / "clf.skmcd"
+    save(mc_clf, path)
+    restored = load(path)
+    _same_classifier(restored, mc_clf, X_test)
+    np.testing.assert_array_equal(
+        restored.predict_proba_samples(X_test), mc_clf.predict_proba_samples(X_test)
+    )
+    assert restored.get_params() == mc_clf.get_params()
+    assert restored.mc_seed_ == mc_clf.mc_seed_
+    assert restored.history_ == mc_clf.history_
+    with pytest.raises(ValueError, match="X has 3 features"):
+        restored.predict(X_test[:, :3])
+
+
+@pytest.mark.parametrize("noise", ["homoscedastic", "heteroscedastic"])
+def test_regressor_round_trip(noise, tmp_path, no_unpickling):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 3))
+    y = np.column_stack([X[:, 0], X[:, 1] * 2]) + 10.0
+    reg = MCDropoutRegressor(
+        hidden_layer_sizes=(8,), epochs=2, n_samples=10, noise=noise, random_state=0
+    ).fit(X, y)
+    save(reg, tmp_path / "reg.skmcd")
+    restored = load(tmp_path / "reg.skmcd")
+    for a, b in zip(
+        restored.predict(X, return_std=True),
+        reg.predict(X, return_std=True),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(
+        restored.predict_uncertainty(X, kind="aleatoric"),
+        reg.predict_uncertainty(X, kind="aleatoric"),
+    )
+
+
+def test_pipeline_round_trip(cancer, tmp_path, no_unpickling):
+    pytest.importorskip("skops.io")
+    pd = pytest.importorskip("pandas")
+    X_train, X_test, y_train, _ = cancer
+    columns = [f"f{i}" for i in range(X_train.shape[1])]
+    labels = np.array(["benign", "malignant"])[y_train]
+    pipe = make_pipeline(StandardScaler(), tiny(hidden_layer_sizes=(8,), epochs=2)).fit(
+        pd.DataFrame(X_train, columns=columns), labels
+    )
+    save(pipe, tmp_path / "pipe.skmcd")
+    restored = load(tmp_path / "pipe.skmcd")
+    frame = pd.DataFrame(X_test, columns=columns)
+    _same_classifier(restored, pipe, frame)
+    assert [name for name, _ in restored.steps] == [name for name, _ in pipe.steps]
+    assert list(restored[0].feature_names_in_) == columns
+
+
+def test_wrapped_network_and_build_function_need_no_code(cancer, tmp_path):
+    X_train, X_test, y_train, _ = cancer
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        x = keras.layers.Dropout(0.1)(keras.layers.Dense(8, activation="relu")(inputs))
+        return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+
+    clf = MCDropoutClassifier(build, epochs=1, n_samples=10, random_state=0)
+    clf.fit(X_train, y_train)
+    save(clf, tmp_path / "built.skmcd")
+    restored = load(tmp_path / "built.skmcd")
+    _same_classifier(restored, clf, X_test)
+    # The build function is not stored: the loaded estimator's model is its
+    # trained network.
+    assert restored.model is restored.model_
+    wrapped = MCDropoutClassifier.from_keras(
+        clf.model_, classes=[0, 1], n_samples=10, random_state=1
+    )
+    save(wrapped, tmp_path / "wrapped.skmcd")
+    _same_classifier(load(tmp_path / "wrapped.skmcd"), wrapped, X_test)
+
+
+def test_concrete_dropout_round_trip(cancer, tmp_path):
+    X_train, X_test, y_train, _ = cancer
+    clf = tiny(p="concrete", hidden_layer_sizes=(8, 8), epochs=1).fit(X_train, y_train)
+    save(clf, tmp_path / "concrete.skmcd")
+    restored = load(tmp_path / "concrete.skmcd")
+    np.testing.assert_array_equal(restored.dropout_rates_, clf.dropout_rates_)
+    _same_classifier(restored, clf, X_test)
+
+
+def test_incompatible_or_foreign_files_are_refused(mc_clf, tmp_path):
+    path = tmp_path / "clf.skmcd"
+    save(mc_clf, path)
+    newer = tmp_path / "newer.skmcd"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(newer, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "format.json":
+                header = json.loads(data)
+                header["format_version"] = 99
+                data = json.dumps(header)
+            dst.writestr(item, data)
+    with pytest.raises(ValueError, match="format version 99 .* reads format version"):
+        load(newer)
+    joblib.dump(mc_clf, tmp_path / "pickled.skmcd")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as archive:
+        archive.writestr("data.txt", "hello")
+    for name in ("pickled.skmcd", "other.zip"):
+        with pytest.raises(ValueError, match="not written by sk_mcdropout.save"):
+            load(tmp_path / name)
+
+
+def test_unstorable_objects_are_refused(mc_clf, tmp_path):
+    clf = pickle.loads(pickle.dumps(mc_clf))
+    clf.set_params(random_state=np.random.RandomState(0))
+    with pytest.raises(ValueError, match="parameter random_state=RandomState"):
+        save(clf, tmp_path / "x.skmcd")
+    with pytest.raises(TypeError, match="Pipeline that ends with one"):
+        save(StandardScaler(), tmp_path / "x.skmcd")
+    pipe = make_pipeline(StandardScaler(), mc_clf, memory=joblib.Memory(None))
+    with pytest.raises(ValueError, match="memory=None"):
+        save(pipe, tmp_path / "x.skmcd")
+
+
+def test_safe_mode_refuses_code_in_the_network(cancer, tmp_path):
+    # A Lambda layer is arbitrary code: Keras' safe mode will not load it.
+    X_train, _, y_train, _ = cancer
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+        x = keras.layers.Dropout(0.1)(keras.layers.Dense(4, activation="relu")(x))
+        return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+
+    clf = MCDropoutClassifier(build, epochs=1, n_samples=5, random_state=0)
+    save(clf.fit(X_train, y_train), tmp_path / "lambda.skmcd")
+    with pytest.raises(ValueError, match="(?i)unsafe|safe_mode"):
+        load(tmp_path / "lambda.skmcd")
+
+
+def test_skops_round_trip(mc_clf, cancer, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X_train, X_test, y_train, _ = cancer
+    pipe = make_pipeline(StandardScaler(), tiny(hidden_layer_sizes=(8,), epochs=1))
+    pipe.fit(X_train, y_train)
+    for obj in (mc_clf, pipe):
+        path = tmp_path / "model.skops"
+        sio.dump(obj, path)
+        untrusted = sio.get_untrusted_types(file=path)
+        assert "sk_mcdropout._classifier.MCDropoutClassifier" in untrusted
+        with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
+            sio.load(path)
+        restored = sio.load(path, trusted=untrusted)
+        _same_classifier(restored, obj, X_test)
