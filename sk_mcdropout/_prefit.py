@@ -176,10 +176,14 @@ def regressor(
     assemble(estimator, model, n_features, y_dummy, feature_names, _history(model))
     estimator.target_encoder_.mean_ = mean
     estimator.target_encoder_.scale_ = scale
+    # The network's own noise is used as trained: no calibration factor.
+    estimator._noise_scale = np.ones(k)
     if heteroscedastic:
-        estimator.noise_std_ = estimator._noise_var = None
+        estimator._noise_var = None
     else:
         std = per_output(noise_std, "noise_std", positive=False)
-        estimator.noise_std_ = std
         estimator._noise_var = np.maximum((std / scale) ** 2, _network.MIN_VARIANCE)
+    estimator._set_noise_attributes()
+    if not heteroscedastic:
+        estimator.noise_std_ = std
     return estimator
