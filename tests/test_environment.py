@@ -1,7 +1,6 @@
 """Works in the environments users already have: no import side effects,
 scikit-learn's parameter handling, thread safety, and no leaked networks."""
 
-import copy
 import gc
 import json
 import subprocess
@@ -141,12 +140,6 @@ def test_bad_parameter_values_are_refused(binary_data, params, match):
     X, y = binary_data
     with pytest.raises(InvalidParameterError, match=match):
         tiny(**params).fit(X[:20], y[:20])
-
-
-def test_prediction_time_parameters_are_checked_at_prediction(binary_clf, binary_data):
-    clf = copy.deepcopy(binary_clf).set_params(n_samples=0)
-    with pytest.raises(InvalidParameterError, match="'n_samples' parameter"):
-        clf.predict_proba(binary_data[0][:2])
 
 
 # --------------------------------------------------------------------------

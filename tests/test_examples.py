@@ -1,12 +1,14 @@
 """The gallery examples run from start to end and write their figures."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
 
 
 @pytest.mark.parametrize(
@@ -31,9 +33,12 @@ def test_example_runs_and_writes_its_figure(
 ):
     for module in needs:
         pytest.importorskip(module)
+    # The package as this test session imports it (installed or the checkout).
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / script)],
         cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": path},
         capture_output=True,
         text=True,
         timeout=300,
