@@ -224,13 +224,17 @@ def _loop(model, kind, data, batch_size):
         run = _LOOPS.setdefault(model, {}).get(key)
     if run is not None:
         return run
-    step = model.train_step if kind == "train" else model.test_step
+    # The loop is cached for the model's lifetime, so it must hold the model
+    # weakly: a bound train_step would keep the model (and the entry) alive.
+    model_ref = weakref.ref(model)
+    step_name = "train_step" if kind == "train" else "test_step"
 
     # AutoGraph off: it would rewrite Keras' own code on every trace.
     @tf.function(
         autograph=False, input_signature=(tf.TensorSpec([None], tf.int32), *specs)
     )
     def run(order, *data):
+        step = getattr(model_ref(), step_name)
         n_rows = tf.shape(order)[0]
         n_steps = (n_rows + batch_size - 1) // batch_size
 

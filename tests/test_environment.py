@@ -191,3 +191,21 @@ def test_fitted_networks_are_collected_after_del(binary_data):
         del clf
     gc.collect()
     assert [ref() for ref in refs] == [None, None, None]
+
+
+def test_networks_trained_without_a_twin_are_collected_after_del(
+    binary_data, monkeypatch
+):
+    # Networks too large for the twin cache train their own compiled loop,
+    # which is cached per network and must go with it.
+    from sk_mcdropout import _training
+
+    monkeypatch.setattr(_training, "_MAX_TWIN_BYTES", 0)
+    X, y = binary_data
+    refs = []
+    for seed in range(2):
+        clf = tiny(epochs=2, random_state=seed).fit(X, y)
+        refs.append(weakref.ref(clf.model_))
+        del clf
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None]
