@@ -105,13 +105,13 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     residual of the Monte Carlo mean plus the variance of the passes), and
     the heteroscedastic head is used as trained. Prefer it when the data are
     too few to spare a tenth. In ``benchmarks/uci_protocol.py`` (four public
-    data sets, 12 random splits each, 40 epochs) the held-out estimate put
-    the 95% interval coverage at 0.935-0.941 on every set, where the
-    training-row estimate covered 0.919 on one; it costs the weights a tenth
-    of the rows, which showed as 0.04-0.05 nats of test log-likelihood on two
-    sets and none on the other two. The longer a network trains, the further
-    its training residuals fall below its test residuals, and the more the
-    held-out estimate gains.
+    data sets, 20 random splits each, 40 epochs) the held-out estimate put
+    the 95% interval coverage at 0.934-0.943 on every set, where the
+    training-row estimate covered 0.916 on one; it costs the weights a tenth
+    of the rows, which showed as 0.03-0.05 nats of test log-likelihood on two
+    sets, a gain of 0.015 on one and no difference on the fourth. The longer
+    a network trains, the further its training residuals fall below its test
+    residuals, and the more the held-out estimate gains.
 
     Both settings are grid-searchable. Targets are standardised internally (per
     output, unweighted mean and std of the training targets), so the network
