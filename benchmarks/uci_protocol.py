@@ -47,10 +47,13 @@ interval coverage and mean width, and the miscalibration area over central
 interval levels (:mod:`sk_mcdropout.metrics`); then whether the new default
 meets the targets of issue 12 on each set.
 
-Run from the repository root: ``python benchmarks/uci_protocol.py`` (about
-10 CPU-minutes per split over the four sets: the compile and trace time of
-three small Keras fits per set dominates); ``--splits 3 --sets diabetes``
-for a quick look.
+Run from the repository root: ``python benchmarks/uci_protocol.py``. One
+split of the four sets costs about 100 CPU-seconds, mostly the tracing and
+compiling of three small Keras fits per set: about half an hour on an idle
+2-core machine. To share the splits between processes, run e.g.
+``--first-split 0 --splits 10 --save a.json`` and ``--first-split 10
+--splits 10 --no-ngboost --save b.json``, then ``--load a.json b.json``.
+``--splits 3 --sets diabetes`` gives a quick look.
 """
 
 import argparse
