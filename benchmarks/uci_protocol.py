@@ -47,10 +47,13 @@ interval coverage and mean width, and the miscalibration area over central
 interval levels (:mod:`sk_mcdropout.metrics`); then whether the new default
 meets the targets of issue 12 on each set.
 
-Run from the repository root: ``python benchmarks/uci_protocol.py`` (about
-10 CPU-minutes per split over the four sets: the compile and trace time of
-three small Keras fits per set dominates); ``--splits 3 --sets diabetes``
-for a quick look.
+Run from the repository root: ``python benchmarks/uci_protocol.py``. One
+split of the four sets costs about 100 CPU-seconds, mostly the tracing and
+compiling of three small Keras fits per set: about half an hour on an idle
+2-core machine. To share the splits between processes, run e.g.
+``--first-split 0 --splits 10 --save a.json`` and ``--first-split 10
+--splits 10 --no-ngboost --save b.json``, then ``--load a.json b.json``.
+``--splits 3 --sets diabetes`` gives a quick look.
 """
 
 import argparse
@@ -95,12 +98,12 @@ NETWORK = dict(
     n_samples=100,
 )
 NEW = "MC dropout, noise on 10% held out"
+OLD = "MC dropout, noise on training rows (old)"
+HETERO = "MC dropout, heteroscedastic head"
 MC_VARIANTS = {
-    "MC dropout, noise on training rows (old)": dict(calibration_fraction=None),
+    OLD: dict(calibration_fraction=None),
     NEW: dict(calibration_fraction=0.1),
-    "MC dropout, heteroscedastic head": dict(
-        noise="heteroscedastic", calibration_fraction=0.1
-    ),
+    HETERO: dict(noise="heteroscedastic", calibration_fraction=0.1),
 }
 NO_MC = "same network, no MC"
 PEERS = ("BayesianRidge", "GaussianProcessRegressor", "NGBoost")
@@ -338,7 +341,66 @@ def check_targets(summary, results):
         f"{'yes' if close else 'NO'} (gap {gap:+.3f}, SE {new_sem[nll]:.3f}, "
         f"paired SE {paired_sem:.3f})"
     )
+    # The evidence behind the default: paired differences on the same splits.
+    for other in (OLD, HETERO):
+        d = np.asarray(results[NEW])[:, nll] - np.asarray(results[other])[:, nll]
+        print(
+            f"  NLL of the new default minus {other!r}: {d.mean():+.3f} "
+            f"(paired SE {d.std(ddof=1) / np.sqrt(len(d)):.3f}, lower on "
+            f"{int((d < 0).sum())} of {len(d)} splits)"
+        )
     return dict(beats_no_mc=beats_no_mc, coverage_ok=coverage_ok, close=close)
+
+
+def save(path, seeds, results, ngboost_dir):
+    """Scores per split so far; NGBoost's results stay in its folder."""
+    state = {"seeds": seeds, "results": results, "ngboost_dir": str(ngboost_dir)}
+    Path(path).write_text(json.dumps(state))
+
+
+def merge_saved(paths, data):
+    """Merge runs saved with --save: the splits every set and method has.
+
+    A path may end with ``:folder`` to name the NGBoost folder of its run.
+    """
+    by_seed = {name: {} for name in data}
+    ngboost_dirs = []
+    for path in paths:
+        path, _, folder = path.partition(":")
+        state = json.loads(Path(path).read_text())
+        if "seeds" not in state:  # an early run: scores only, seeds from 0
+            any_rows = next(iter(next(iter(state.values())).values()))
+            state = {"results": state, "seeds": list(range(len(any_rows)))}
+        ngboost_dirs.append(Path(folder or state.get("ngboost_dir", "")))
+        for name in data:
+            for method, rows in state["results"][name].items():
+                if method == "NGBoost":
+                    continue
+                for seed, row in zip(state["seeds"], rows, strict=False):
+                    by_seed[name].setdefault(method, {})[seed] = row
+    seeds = sorted(
+        set.intersection(
+            *(set(rows) for per_set in by_seed.values() for rows in per_set.values())
+        )
+    )
+    results = {
+        name: {m: [rows[s] for s in seeds] for m, rows in per_set.items()}
+        for name, per_set in by_seed.items()
+    }
+    for name, (X, y) in data.items():
+        rows = []
+        for seed in seeds:
+            found = [
+                r for d in ngboost_dirs for r in ngboost_scores(d, name, X, y, [seed])
+            ]
+            if not found:
+                break
+            rows.append(found[0])
+        if len(rows) == len(seeds):
+            results[name]["NGBoost"] = rows
+        else:
+            print(f"NGBoost finished {len(rows)} of the {len(seeds)} splits on {name}")
+    return seeds, results
 
 
 def report(data, results, seeds_done, header):
@@ -364,6 +426,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     parser.add_argument("--splits", type=int, default=20)
+    parser.add_argument(
+        "--first-split",
+        type=int,
+        default=0,
+        help="seed of the first split, to share the splits between processes",
+    )
     parser.add_argument("--no-ngboost", action="store_true")
     parser.add_argument(
         "--time-limit",
@@ -374,23 +442,16 @@ def main():
     parser.add_argument("--save", help="write the per-split scores (JSON) here")
     parser.add_argument(
         "--load",
-        help="only print the report of scores saved with --save (of the splits "
-        "every set has), adding NGBoost's from the folder given with --ngboost-dir",
+        nargs="+",
+        help="only print the report of the scores saved with --save by one or "
+        "more runs, on the splits that every set and method has",
     )
-    parser.add_argument("--ngboost-dir", help="see --load")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.load:
         data = {name: load(name) for name in args.sets}
-        results = json.loads(Path(args.load).read_text())
-        done = min(len(v) for name in data for v in results[name].values())
-        if args.ngboost_dir:
-            seeds = list(range(done))
-            for name, (X, y) in data.items():
-                results[name]["NGBoost"] = ngboost_scores(
-                    Path(args.ngboost_dir), name, X, y, seeds
-                )
-        report(data, results, done, f"scores loaded from {args.load}")
+        seeds, results = merge_saved(args.load, data)
+        report(data, results, len(seeds), f"{len(seeds)} splits: seeds {seeds}")
         return
 
     python, ngb_version = (None, "skipped (--no-ngboost)")
@@ -406,7 +467,7 @@ def main():
         + (f"ngboost {ngb_version}, defaults" if python is not None else "not run")
     )
     data = {name: load(name) for name in args.sets}
-    seeds = list(range(args.splits))
+    seeds = list(range(args.first_split, args.first_split + args.splits))
     results = {name: {} for name in data}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -424,7 +485,7 @@ def main():
             seeds_done += 1
             print(f"  split {seed} done", file=sys.stderr, flush=True)
             if args.save:
-                Path(args.save).write_text(json.dumps(results))
+                save(args.save, seeds[:seeds_done], results, folder)
         if worker is not None:
             deadline = time.perf_counter() + 600
             while worker.poll() is None and time.perf_counter() < deadline:
@@ -443,7 +504,7 @@ def main():
             worker.wait()
     elapsed = time.perf_counter() - start
     if args.save:
-        Path(args.save).write_text(json.dumps(results))
+        save(args.save, seeds[:seeds_done], results, None)
     report(data, results, seeds_done, header + f"; {elapsed / 60:.0f} min in all")
 
 

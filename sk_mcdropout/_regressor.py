@@ -114,7 +114,14 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     squared residual of the individual passes on the training rows (the
     residual of the Monte Carlo mean plus the variance of the passes), and
     the heteroscedastic head is used as trained. Prefer it when the data are
-    too few to spare a tenth. ``benchmarks/uci_protocol.py`` compares the two.
+    too few to spare a tenth. In ``benchmarks/uci_protocol.py`` (four public
+    data sets, 20 random splits each, 40 epochs) the held-out estimate put
+    the 95% interval coverage at 0.934-0.943 on every set, where the
+    training-row estimate covered 0.916 on one; it costs the weights a tenth
+    of the rows, which showed as 0.03-0.05 nats of test log-likelihood on two
+    sets, a gain of 0.015 on one and no difference on the fourth. The longer
+    a network trains, the further its training residuals fall below its test
+    residuals, and the more the held-out estimate gains.
 
     Training is as in ``MCDropoutClassifier``: one compiled loop per epoch,
     ``keras.Model.fit`` where a per-batch callback or another option needs it.
