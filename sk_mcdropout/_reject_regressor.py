@@ -192,12 +192,12 @@ class RejectOptionRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     0.800 of the calibration rows accepted
     >>> y_pred = reg.predict(X[2000:])
     >>> accepted = ~np.isnan(y_pred)
-    >>> print(f"{accepted.mean():.3f} of the new rows accepted")
-    0.819 of the new rows accepted
+    >>> print(f"about {accepted.mean():.1f} of the new rows accepted")
+    about 0.8 of the new rows accepted
     >>> mse_all = np.mean((model.predict(X[2000:]) - y[2000:]) ** 2)
     >>> mse_accepted = np.mean((y_pred[accepted] - y[2000:][accepted]) ** 2)
-    >>> print(f"squared error {mse_all:.2f} on all rows, {mse_accepted:.2f} accepted")
-    squared error 2.90 on all rows, 1.87 accepted
+    >>> print(f"squared error {mse_all:.1f} on all rows, {mse_accepted:.1f} accepted")
+    squared error 2.9 on all rows, 1.9 accepted
     """
 
     def __init__(
