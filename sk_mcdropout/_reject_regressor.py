@@ -196,8 +196,8 @@ class RejectOptionRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     about 0.8 of the new rows accepted
     >>> mse_all = np.mean((model.predict(X[2000:]) - y[2000:]) ** 2)
     >>> mse_accepted = np.mean((y_pred[accepted] - y[2000:][accepted]) ** 2)
-    >>> print(f"squared error {mse_all:.1f} on all rows, {mse_accepted:.1f} accepted")
-    squared error 2.9 on all rows, 1.9 accepted
+    >>> print(f"accepted rows' squared error: {mse_accepted / mse_all:.1f} of all")
+    accepted rows' squared error: 0.6 of all
     """
 
     def __init__(
