@@ -229,10 +229,6 @@ def _loop(model, kind, data, batch_size):
     model_ref = weakref.ref(model)
     step_name = "train_step" if kind == "train" else "test_step"
 
-    # AutoGraph off: it would rewrite Keras' own code on every trace.
-    @tf.function(
-        autograph=False, input_signature=(tf.TensorSpec([None], tf.int32), *specs)
-    )
     def run(order, *data):
         step = getattr(model_ref(), step_name)
         n_rows = tf.shape(order)[0]
@@ -248,6 +244,16 @@ def _loop(model, kind, data, batch_size):
             lambda i: i < n_steps, body, (tf.constant(0),), parallel_iterations=1
         )
 
+    # AutoGraph off: it would rewrite Keras' own code on every trace. Every
+    # network and batch size traces its own loop by design; TF would warn
+    # about "frequent retracing" of the shared code object.
+    run = _compat.omit_retracing_warning(
+        tf.function(
+            run,
+            autograph=False,
+            input_signature=(tf.TensorSpec([None], tf.int32), *specs),
+        )
+    )
     with _LOOPS_LOCK:
         _LOOPS[model][key] = run
     return run

@@ -74,9 +74,13 @@ import sk_mcdropout
 sk_mcdropout.limit_tf_threads(1)
 X = np.random.RandomState(0).randn(40, 3)
 y = np.arange(40) % 2
-clf = sk_mcdropout.MCDropoutClassifier(hidden_layer_sizes=(4,), epochs=1,
-                                       n_samples=3, random_state=0).fit(X, y)
-clf.predict_proba(X)
+# Several architectures and batch sizes: each traces its own compiled loops,
+# which must not make TensorFlow warn about retracing.
+for i in range(7):
+    clf = sk_mcdropout.MCDropoutClassifier(
+        hidden_layer_sizes=(4 + i,), epochs=2, batch_size=8 + i, n_samples=3,
+        random_state=0).fit(X, y)
+    clf.predict_proba(X)
 import tensorflow as tf
 print(tf.config.threading.get_intra_op_parallelism_threads(),
       tf.config.threading.get_inter_op_parallelism_threads())
