@@ -131,6 +131,14 @@ class MCDropoutMixin:
             )
         if self.model is None and isinstance(self.activation, str):
             _network.check_activation(self.activation, type(self).__name__)
+        if self.early_stopping and self.validation_split:
+            raise ValueError(
+                f"{type(self).__name__} got early_stopping=True and "
+                f"validation_split={self.validation_split!r}: early stopping "
+                "holds out validation_fraction of the rows itself. Set "
+                "validation_split=0.0, or early_stopping=False to keep Keras' "
+                "split."
+            )
 
     def _check_predict_params(self):
         self._validate(

@@ -205,7 +205,8 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         (R^2 of the deterministic pass, dropout off), stop once the score
         has not improved by at least ``tol`` for more than
         ``n_iter_no_change`` consecutive epochs, and restore the weights of
-        the best epoch. ``partial_fit`` never stops early.
+        the best epoch. ``partial_fit`` never stops early. Not together with
+        ``validation_split`` (a ValueError says so).
     validation_fraction : float in (0, 1), default=0.1
         Share of the training rows held out for early stopping. Only used if
         ``early_stopping`` is True.

@@ -237,3 +237,9 @@ def test_learning_rate_scheduler_reaches_the_compiled_loop(binary_data):
     tiny(epochs=3, callbacks=[schedule, log]).fit(X, y)
     for a, b in zip(log.weights[1], log.weights[2], strict=True):
         np.testing.assert_array_equal(a, b)  # learning rate 0: no change
+
+
+def test_early_stopping_refuses_a_second_validation_split(binary_data):
+    X, y = binary_data
+    with pytest.raises(ValueError, match="early_stopping=True and validation_split"):
+        tiny(early_stopping=True, validation_split=0.2).fit(X, y)
