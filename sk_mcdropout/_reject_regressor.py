@@ -10,6 +10,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils import get_tags, indexable
 from sklearn.utils.validation import (
     assert_all_finite,
+    check_array,
     check_is_fitted,
     column_or_1d,
 )
@@ -282,11 +283,17 @@ class RejectOptionRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         """
         self._validate_params()
         X, y = indexable(X, y)
-        y = column_or_1d(y, warn=True)
-        if y.dtype.kind not in "biuf":
-            raise ValueError(f"y must be numeric; got dtype {y.dtype}.")
-        y = y.astype(np.float64)
-        assert_all_finite(y, input_name="y")
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        # Numeric y of any dtype (object included) as a float vector, with
+        # scikit-learn's errors for strings, NaN and inf.
+        y = column_or_1d(
+            check_array(y, ensure_2d=False, dtype=np.float64, input_name="y"),
+            warn=True,
+        )
         if sample_weight is not None and self.confidence is not None:
             raise ValueError(
                 "sample_weight cannot be used with confidence: the certified "
