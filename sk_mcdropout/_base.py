@@ -84,6 +84,10 @@ _PARAMETER_CONSTRAINTS = {
 _PREDICT_PARAMS = ("n_samples", "max_chunk_memory")
 
 
+class _Diverged(Exception):
+    """Training left non-finite weights (MCDropoutMixin._train handles it)."""
+
+
 class MCDropoutMixin:
     """Shared machinery; put it left of scikeras' wrapper in the bases.
 
@@ -146,10 +150,12 @@ class MCDropoutMixin:
         )
 
     def _validate(self, constraints):
-        params = self.get_params(deep=False)
+        # Parameters are plain attributes; reading them directly keeps
+        # scikeras' get_params (a walk over every attribute) off the
+        # prediction path.
         validate_parameter_constraints(
             constraints,
-            {name: params[name] for name in constraints if name in params},
+            {name: getattr(self, name) for name in constraints if hasattr(self, name)},
             caller_name=type(self).__name__,
         )
         if "max_chunk_memory" in constraints and not np.isfinite(self.max_chunk_memory):
@@ -290,6 +296,8 @@ class MCDropoutMixin:
                 _seed=seed,
                 **kwargs,
             )
+        except _Diverged:
+            pass  # _check_weights refuses the network and restores the state
         finally:
             _BUILD_SEED.reset(token)
         self._check_weights(before)
@@ -355,6 +363,10 @@ class MCDropoutMixin:
         hist = _network.train(
             self.model_, X, y, seed=_seed, callbacks=callbacks, **fit_args
         )
+        if not _network.weights_finite(self.model_):
+            # Stop here, before anything (history, a regressor's noise
+            # estimate) is computed from the network; _train refuses it.
+            raise _Diverged
 
         if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
             self.history_ = defaultdict(list)

@@ -549,8 +549,7 @@ default=None
     def _fit_keras_model(self, X, y, sample_weight, **kwargs):
         if self.calibration_fraction is None:
             super()._fit_keras_model(X, y, sample_weight, **kwargs)
-            if _network.weights_finite(self.model_):  # else the fit is refused
-                self._noise_from_training_rows(X, y, sample_weight)
+            self._noise_from_training_rows(X, y, sample_weight)
             return
         # The weights never see the calibration rows. The split depends only on
         # the seed and the number of rows, so a warm start on the same data
@@ -560,8 +559,6 @@ default=None
         )
         weights = None if sample_weight is None else sample_weight[fit_rows]
         super()._fit_keras_model(X[fit_rows], y[fit_rows], weights, **kwargs)
-        if not _network.weights_finite(self.model_):
-            return  # the fit is refused (MCDropoutMixin._check_weights)
         self._noise_from_calibration_rows(
             X[cal_rows],
             y[cal_rows],
