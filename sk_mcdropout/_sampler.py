@@ -112,9 +112,14 @@ class _Expander:
             return self._mark(self._folded_dense(op, *self._foldable[id(args[0])]))
         if was_expanded:
             args, kwargs = self.repeat((args, kwargs))
-        if _compat.call_has_training_arg(op):
-            kwargs = {**kwargs, "training": False}
-        out = op(*args, **kwargs)
+        if len(args) == 1 and not kwargs and _softmax_dense(op):
+            out = _row_softmax(_linear_dense(op, args[0]))
+        elif len(args) == 1 and not kwargs and _softmax_layer(op):
+            out = _row_softmax(args[0])
+        else:
+            if _compat.call_has_training_arg(op):
+                kwargs = {**kwargs, "training": False}
+            out = op(*args, **kwargs)
         if was_expanded:
             self._mark(out)
         return out
@@ -177,16 +182,50 @@ class _Expander:
         if keep_out is not None:
             kernels = kernels * tf.expand_dims(keep_out, 1)
         kernels = tf.reshape(tf.transpose(kernels, [1, 0, 2]), [-1, n * units])
+        pad = (-n * units) % _BLOCK
+        if pad:
+            kernels = tf.pad(kernels, [[0, 0], [0, pad]])
         y = tf.matmul(x, kernels)
+        if pad:
+            y = y[:, : n * units]
         if layer.use_bias:
             bias = layer.bias if keep_out is None else layer.bias * keep_out
             y = y + tf.reshape(tf.broadcast_to(bias, [n, units]), [-1])
         y = tf.reshape(y, [-1, units])
-        if layer.activation is not None:
+        if layer.activation is keras.activations.softmax:
+            y = _row_softmax(y)
+        elif layer.activation is not None:
             y = layer.activation(y)
         if keep_out is None and _positively_homogeneous(layer.activation):
             self._refoldable[id(y)] = (layer, x, keep)
         return y
+
+
+def _row_softmax(z):
+    """Softmax over the last axis, each row's bits independent of the others.
+
+    TensorFlow's fused softmax kernel vectorises across rows when the last
+    axis is short, so a row's last bits depend on where it sits in a large
+    tensor; these elementwise ops and last-axis reductions do not.
+    """
+    z = z - tf.reduce_max(z, axis=-1, keepdims=True)
+    e = tf.exp(z)
+    return e / tf.reduce_sum(e, axis=-1, keepdims=True)
+
+
+def _linear_dense(layer, x):
+    y = tf.matmul(x, layer.kernel)
+    return y + layer.bias if layer.use_bias else y
+
+
+def _softmax_dense(op):
+    return _plain_dense(op) and op.activation is keras.activations.softmax
+
+
+def _softmax_layer(op):
+    if type(op) is keras.layers.Activation:
+        return op.activation is keras.activations.softmax
+    return type(op) is keras.layers.Softmax and op.axis in (-1, [-1])
 
 
 def _positively_homogeneous(activation):
@@ -314,7 +353,8 @@ class MCSampler:
         # A pass-expanded activation of the widest layer costs rows * n_passes *
         # widest * 4 bytes; about four of them are alive at once in the graph.
         per_row = n_passes * self.widest * 4 * 4
-        return max(1, int(budget // per_row))
+        rows = int(budget // per_row) // _BLOCK * _BLOCK
+        return max(_BLOCK, rows)
 
     def run(self, X, n_passes, seed, *, mode, memory_mb, verbose=0):
         """Run all passes over X chunk by chunk.
@@ -332,13 +372,25 @@ class MCSampler:
             bar = keras.utils.Progbar(n_rows, unit_name="row")
         parts = []
         for start in range(0, n_rows, step):
-            samples = fn(tf.constant(X[start : start + step]), seed_t).numpy()
+            chunk = X[start : start + step]
+            samples = fn(tf.constant(_pad_rows(chunk)), seed_t).numpy()
+            samples = samples[:, : len(chunk)]
             parts.append(samples if mode == "samples" else _moments(samples))
             if bar is not None:
                 bar.update(min(start + step, n_rows))
         if not parts:
             return np.zeros((2 if mode == "moments" else n_passes, 0, self.n_classes))
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
+_BLOCK = 48
+
+
+def _pad_rows(X):
+    pad = (-len(X)) % _BLOCK
+    if not pad:
+        return X
+    return np.concatenate([X, np.zeros((pad, *X.shape[1:]), X.dtype)])
 
 
 def _moments(samples):
@@ -395,7 +447,9 @@ def deterministic_outputs(model, X, batch_size=8192):
     _backend.ensure_runtime()
     X = np.asarray(X, dtype=np.float32)
     parts = [
-        np.asarray(model(X[i : i + batch_size], training=False))
+        np.asarray(model(_pad_rows(X[i : i + batch_size]), training=False))[
+            : len(X[i : i + batch_size])
+        ]
         for i in range(0, max(len(X), 1), batch_size)
     ]
     out = np.concatenate(parts, axis=0).astype(np.float64)
