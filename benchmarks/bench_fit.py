@@ -1,7 +1,7 @@
 """Training speed: ``MCDropoutClassifier.fit`` against plain Keras and
 scikit-learn's ``MLPClassifier`` on the same work.
 
-The workload (issue 10): ``make_classification`` data with 30 features, one
+The workload: ``make_classification`` data with 30 features, one
 hidden layer of 100 ReLU units, batch size 200, Adam at 0.001, a fixed number
 of epochs and no early stopping on any side (``tol=0`` and an unreachable
 ``n_iter_no_change`` for ``MLPClassifier`` and ours). Ours and plain Keras

@@ -41,8 +41,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sk_mcdropout import MCDropoutClassifier
-from sk_mcdropout._reject import _classifier_scores
-from sk_mcdropout._selective import above_threshold, select_threshold
+from sk_mcdropout._measures import classifier_scores as _classifier_scores
+from sk_mcdropout.reject._threshold import above_threshold, select_threshold
 
 
 def fit_model(epochs):

@@ -27,9 +27,10 @@ import numpy as np
 from sklearn.datasets import make_classification
 
 import sk_mcdropout
-from sk_mcdropout import MCDropoutClassifier, _network
-from sk_mcdropout._backend import keras, tf
-from sk_mcdropout._sampler import _moments
+from sk_mcdropout import MCDropoutClassifier
+from sk_mcdropout import _keras as _network
+from sk_mcdropout._keras._backend import keras, tf
+from sk_mcdropout._keras._sampler import _moments
 
 
 def best_of(fn, repeats):

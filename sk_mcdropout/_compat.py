@@ -135,7 +135,9 @@ def initialize_callbacks(estimator):
 
 # scikeras 0.13 seeds TensorFlow from the instance attribute `_random_state`
 # when it builds and fits the network; the estimators set it to None and seed
-# themselves (DESIGN.md 4.1). The test checks scikeras still reads it there.
+# themselves: scikeras' own seeding switches TensorFlow op determinism on
+# for good and turns a RandomState into seed 0. The test checks scikeras
+# still reads it there.
 SCIKERAS_RANDOM_STATE_ATTR = "_random_state"
 
 

@@ -24,7 +24,8 @@ References
 """
 
 import numpy as np
-from sklearn.utils.validation import assert_all_finite
+
+from ._validation import check_proba
 
 __all__ = [
     "max_probability_uncertainty",
@@ -33,60 +34,6 @@ __all__ = [
     "predictive_entropy",
     "variation_ratio",
 ]
-
-
-def _check_proba(y_proba, *, name, allow_2d=False):
-    """Validate an array of probabilities and return it as float64.
-
-    The last axis holds the classes. Rows must be probability vectors: values
-    in [0, 1] that sum to one within sqrt(float32 eps), about 3.5e-4, whatever
-    the dtype: network outputs are usually computed in float32 and only later
-    cast to float64, where their sums are off by about 1e-7.
-    """
-    y_proba = np.asarray(y_proba)
-    expected = "a 2-D or 3-D array" if allow_2d else "a 3-D array"
-    shape_hint = (
-        "(n_rows, n_classes) or (n_samples, n_rows, n_classes)"
-        if allow_2d
-        else "(n_samples, n_rows, n_classes)"
-    )
-    if y_proba.ndim not in ((2, 3) if allow_2d else (3,)):
-        raise ValueError(
-            f"Expected {expected} of shape {shape_hint} for {name}, got an array "
-            f"with {y_proba.ndim} dimension(s) and shape {y_proba.shape}."
-        )
-    if y_proba.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{name} must contain numeric probabilities, got dtype {y_proba.dtype}."
-        )
-    if 0 in y_proba.shape:
-        raise ValueError(
-            f"Found an empty array of shape {y_proba.shape} for {name}; expected "
-            f"at least one pass, one row and two classes in {shape_hint}."
-        )
-    if y_proba.shape[-1] < 2:
-        raise ValueError(
-            f"{name} has {y_proba.shape[-1]} class column; expected probabilities "
-            "for at least 2 classes in the last axis. For a binary model that "
-            "outputs only P(class 1), stack [1 - p, p] on the last axis."
-        )
-    tol = np.sqrt(np.finfo(np.float32).eps)
-    y_proba = y_proba.astype(np.float64, copy=False)
-    assert_all_finite(y_proba, input_name=name)
-    if y_proba.min() < -tol or y_proba.max() > 1 + tol:
-        raise ValueError(
-            f"{name} must contain probabilities in [0, 1], got values in "
-            f"[{y_proba.min():.6g}, {y_proba.max():.6g}]."
-        )
-    sums = y_proba.sum(axis=-1)
-    if not np.allclose(sums, 1.0, rtol=0, atol=tol * y_proba.shape[-1]):
-        worst = sums.ravel()[np.argmax(np.abs(sums - 1.0))]
-        raise ValueError(
-            f"The probabilities in {name} do not sum to one over the last axis "
-            f"(classes); found a sum of {worst:.6g}. Pass probabilities, e.g. "
-            "the output of predict_proba_samples."
-        )
-    return np.clip(y_proba, 0.0, 1.0)
 
 
 def _entropy(p, axis=-1):
@@ -131,7 +78,7 @@ def predictive_entropy(y_proba_samples):
     >>> predictive_entropy(passes).round(4)  # 0 and log(2)
     array([0.    , 0.6931])
     """
-    y_proba_samples = _check_proba(y_proba_samples, name="y_proba_samples")
+    y_proba_samples = check_proba(y_proba_samples, name="y_proba_samples")
     return _entropy(y_proba_samples.mean(axis=0))
 
 
@@ -175,7 +122,7 @@ def mutual_information(y_proba_samples):
     >>> mutual_information(passes).round(4)  # log(2) and 0
     array([0.6931, 0.    ])
     """
-    y_proba_samples = _check_proba(y_proba_samples, name="y_proba_samples")
+    y_proba_samples = check_proba(y_proba_samples, name="y_proba_samples")
     total = _entropy(y_proba_samples.mean(axis=0))
     expected = _entropy(y_proba_samples).mean(axis=0)
     return np.maximum(total - expected, 0.0)
@@ -218,7 +165,7 @@ def variation_ratio(y_proba_samples):
     >>> variation_ratio(passes)
     array([0.  , 0.25])
     """
-    y_proba_samples = _check_proba(y_proba_samples, name="y_proba_samples")
+    y_proba_samples = check_proba(y_proba_samples, name="y_proba_samples")
     n_samples, n_rows, n_classes = y_proba_samples.shape
     votes = y_proba_samples.argmax(axis=2)
     # Count votes per (row, class) with one bincount on flattened indices.
@@ -257,7 +204,7 @@ def predicted_class_std(y_proba_samples):
     >>> predicted_class_std(passes)
     array([0.2, 0. ])
     """
-    y_proba_samples = _check_proba(y_proba_samples, name="y_proba_samples")
+    y_proba_samples = check_proba(y_proba_samples, name="y_proba_samples")
     predicted = y_proba_samples.mean(axis=0).argmax(axis=1)
     rows = np.arange(y_proba_samples.shape[1])
     return y_proba_samples[:, rows, predicted].std(axis=0)
@@ -294,18 +241,7 @@ def max_probability_uncertainty(y_proba):
     >>> max_probability_uncertainty(passes).round(6)
     array([0.2])
     """
-    y_proba = _check_proba(y_proba, name="y_proba", allow_2d=True)
+    y_proba = check_proba(y_proba, name="y_proba", allow_2d=True)
     if y_proba.ndim == 3:
         y_proba = y_proba.mean(axis=0)
     return 1.0 - y_proba.max(axis=1)
-
-
-# Measure name -> (function, needs MC passes). The names are the values of
-# RejectOptionClassifier(measure=...) and RejectionCurveDisplay(measure=...).
-_MEASURES = {
-    "max_probability": (max_probability_uncertainty, False),
-    "predictive_entropy": (predictive_entropy, True),
-    "mutual_information": (mutual_information, True),
-    "variation_ratio": (variation_ratio, True),
-    "predicted_class_std": (predicted_class_std, True),
-}

@@ -1,4 +1,4 @@
-"""Regression tests for the fuzzing findings of issue 14: bad or unusual input
+"""Regression tests for fuzzing findings: bad or unusual input
 gets a clear error or a correct answer, never silently wrong output."""
 
 import keras

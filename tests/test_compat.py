@@ -44,8 +44,8 @@ def test_no_private_names_outside_the_compat_module():
         r"|omit_frequent_tracing_warning|seed|rng)\b"
     )
     offenders = [
-        f"{path.name}:{number}: {line.strip()}"
-        for path in sorted(package.glob("*.py"))
+        f"{path.relative_to(package)}:{number}: {line.strip()}"
+        for path in sorted(package.rglob("*.py"))
         if path.name != "_compat.py"
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if pattern.search(line)

@@ -11,7 +11,8 @@ import pytest
 from conftest import TINY
 from sklearn.model_selection import GridSearchCV
 
-from sk_mcdropout import MCDropoutClassifier, _backend, limit_tf_threads
+from sk_mcdropout import MCDropoutClassifier, limit_tf_threads
+from sk_mcdropout._keras import _backend
 
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")

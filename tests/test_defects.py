@@ -1,4 +1,4 @@
-"""scikeras' defects on current scikit-learn (DESIGN.md 4.1), each neutralised,
+"""scikeras' defects on current scikit-learn, each neutralised,
 and bad input refused with a clear message."""
 
 import random

@@ -202,7 +202,7 @@ def test_networks_trained_without_a_twin_are_collected_after_del(
 ):
     # Networks too large for the twin cache train their own compiled loop,
     # which is cached per network and must go with it.
-    from sk_mcdropout import _training
+    from sk_mcdropout._keras import _training
 
     monkeypatch.setattr(_training, "_MAX_TWIN_BYTES", 0)
     X, y = binary_data

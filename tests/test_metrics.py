@@ -227,7 +227,7 @@ SELECTIVE_METRICS = [
 @pytest.mark.parametrize(
     "y_true, y_pred, match",
     [
-        # Issue 14, finding 4: "0" never equals 0, so every row counted as
+        # "0" never equals 0, so every row counted as
         # an error and aurc returned 1.0.
         (["0", "1", "1"], [0, 1, 1], "Mix of label input types"),
         ([0, 1, 1], ["0", "1", "1"], "Mix of label input types"),
@@ -242,7 +242,7 @@ def test_labels_of_another_kind_or_nan_are_refused(metric, y_true, y_pred, match
 
 
 def test_ece_refuses_non_probabilities_and_unknown_labels():
-    # Issue 14, finding 5: rows that do not sum to one gave 0.65, and
+    # Rows that do not sum to one gave 0.65, and
     # integer y_true with string labels 0.85.
     with pytest.raises(ValueError, match="do not sum to one"):
         expected_calibration_error([0, 1], [[0.3, 0.2], [0.1, 0.4]])

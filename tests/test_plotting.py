@@ -98,7 +98,7 @@ def test_matplotlib_is_imported_only_to_plot():
     # sys.modules cannot tell; check that no module of ours imports it at
     # module level.
     package = Path(sk_mcdropout.__file__).parent
-    for path in package.glob("*.py"):
+    for path in package.rglob("*.py"):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]

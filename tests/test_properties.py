@@ -1,6 +1,6 @@
 """Property-based tests: whatever a careless or unlucky user sends, the call
 either succeeds with finite, well-shaped output or raises ValueError/TypeError
-naming the offending input, and never modifies its inputs (issue 14).
+naming the offending input, and never modifies its inputs.
 
 Budgets: the "ci" profile (default) is small and derandomized, so the suite
 stays fast and reproducible; ``HYPOTHESIS_PROFILE=thorough`` runs many more

@@ -318,7 +318,7 @@ def test_heteroscedastic_scale_is_fitted_on_held_out_rows(hetero):
 
 
 def test_fit_noise_scale_closed_forms():
-    from sk_mcdropout._calibration import calibration_split, fit_noise_scale
+    from sk_mcdropout.neural_network._noise import calibration_split, fit_noise_scale
 
     rng = np.random.default_rng(0)
     r2 = rng.chisquare(1, size=(500, 2)) * [1.0, 4.0]

@@ -505,7 +505,7 @@ def test_error_cost_weights_the_risk():
 
 
 def test_bool_labels_keep_their_type(data):
-    # Issue 14, finding 6: bool classes and the default -1 used to give
+    # Bool classes and the default -1 used to give
     # int64 predictions {-1, 0, 1}.
     X_train, X_test, y_train, _ = data
     y = y_train.astype(bool)
@@ -518,7 +518,7 @@ def test_bool_labels_keep_their_type(data):
 
 
 def test_frozen_estimator_refuses_labels_it_was_not_fitted_on(data):
-    # Issue 14, finding 7: int classes calibrated on ["a", "b"] learnt a
+    # Int classes calibrated on ["a", "b"] learnt a
     # threshold with cv_risk_ 1.0.
     X_train, X_test, y_train, _ = data
     frozen = FrozenEstimator(LogisticRegression().fit(X_train, y_train))

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from conftest import tiny
 
-from sk_mcdropout import _network
+from sk_mcdropout import _keras as _network
 
 
 def _two_ways(clf, X, n_passes=12):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from sk_mcdropout._selective import (
+from sk_mcdropout.reject._threshold import (
     certify_fixed_sequence,
     certify_sgr,
     clopper_pearson_upper,

@@ -8,7 +8,8 @@ from conftest import tiny
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import GridSearchCV
 
-from sk_mcdropout import MCDropoutRegressor, _network
+from sk_mcdropout import MCDropoutRegressor
+from sk_mcdropout import _keras as _network
 
 
 class WeightLog(keras.callbacks.Callback):
@@ -211,7 +212,7 @@ def test_twin_trains_exactly_like_the_network_itself(binary_data, monkeypatch):
     # Fits of an architecture seen before run on a twin network whose
     # compiled loop is already traced; the fitted model is the same
     # bit for bit as training the network's own loop.
-    from sk_mcdropout import _training
+    from sk_mcdropout._keras import _training
 
     X, y = binary_data
     log = WeightLog()

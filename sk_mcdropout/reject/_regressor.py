@@ -15,14 +15,14 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._reject import (
+from .._validation import check_sample_weight
+from ._classifier import (
     _check_fraction_param,
     _held_out_scores,
     _learn_threshold,
     _validate_common_params,
 )
-from ._selective import above_threshold
-from .metrics import _check_sample_weight
+from ._threshold import above_threshold
 
 _LOSSES = ("squared_error", "interval_miss")
 
@@ -302,7 +302,7 @@ class RejectOptionRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         weights = (
             None
             if sample_weight is None
-            else _check_sample_weight(sample_weight, y.shape[0])
+            else check_sample_weight(sample_weight, y.shape[0])
         )
         self.estimator_, index, (mean, std) = _held_out_scores(
             self, X, y, weights, fit_params, _regressor_fold_scores, classifier=False

@@ -6,7 +6,7 @@ lets ``joblib.Memory`` store the fitted state (network, encoders, history,
 seeds) on disk, so that a grid over prediction-time parameters such as
 ``n_samples`` trains each network once, in any process that shares the cache.
 
-No TensorFlow here beyond recognising a ``keras.Model`` given as ``model``.
+Networks given as ``model`` are described through ``sk_mcdropout._keras``.
 """
 
 import functools
@@ -19,6 +19,9 @@ import types
 import joblib
 import numpy as np
 from sklearn.utils.validation import check_memory
+
+from .. import _keras
+from .._version import __version__
 
 # Parameters that change prediction only; a grid over them must hit the cache.
 _PREDICT_ONLY = frozenset({"memory", "n_samples", "max_chunk_memory", "verbose"})
@@ -123,21 +126,16 @@ def fit_key(estimator, X, y, sample_weight, fit_args):
 
 
 def _versions():
-    import keras
     import scikeras
     import sklearn
-    import tensorflow as tf
-
-    import sk_mcdropout
 
     return (
         sys.version_info[:2],
-        sk_mcdropout.__version__,
+        __version__,
         np.__version__,
         sklearn.__version__,
         scikeras.__version__,
-        keras.__version__,
-        tf.__version__,
+        *_keras.backend_versions(),
     )
 
 
@@ -176,8 +174,8 @@ def _describe(value):
             _describe(getattr(value, "__kwdefaults__", None)),
             _describe(closure),
         )
-    if "keras" in sys.modules and isinstance(value, sys.modules["keras"].Model):
-        return _describe_model(value)
+    if _keras.is_network(value):
+        return _describe(_keras.describe_network(value))
     # Anything else (numbers, strings, arrays, callbacks, optimizer instances)
     # is hashed by joblib through its pickle: equal state, equal key.
     return value
@@ -188,17 +186,3 @@ def _cell_contents(cell):
         return cell.cell_contents
     except ValueError:  # an empty cell: a closure variable not yet assigned
         return None
-
-
-def _describe_model(model):
-    # A pickled keras.Model embeds a save timestamp; its architecture, weights
-    # and compile state are what training depends on.
-    optimizer = getattr(model, "optimizer", None)
-    return (
-        "keras.Model",
-        _describe(type(model)),
-        model.to_json(),
-        [np.asarray(w) for w in model.weights],
-        model.get_compile_config() if model.compiled else None,
-        [np.asarray(v) for v in optimizer.variables] if optimizer is not None else None,
-    )

@@ -1,8 +1,7 @@
 """What the Monte Carlo dropout estimators share: parameters, seeding, the
 scikeras hooks and the Monte Carlo prediction path.
 
-No TensorFlow here: everything that touches the network goes through
-``_network``.
+Everything that touches the network goes through ``sk_mcdropout._keras``.
 """
 
 import contextlib
@@ -24,8 +23,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _cache, _compat, _network, _persist
-from ._compat import (
+from .. import _compat, _keras
+from .._compat import (
     HasMethods,
     Interval,
     InvalidParameterError,
@@ -33,13 +32,14 @@ from ._compat import (
     StrOptions,
     validate_parameter_constraints,
 )
+from . import _fit_cache
 
 _SEED_MAX = 2**31 - 1
 # Seed of the network being built by the fit running in this thread.
 _BUILD_SEED = contextvars.ContextVar("sk_mcdropout_build_seed")
 
 
-def _mix(*ints):
+def derive_seed(*ints):
     """A seed in [0, 2**31) derived from integers, stable across processes."""
     state = np.random.SeedSequence([int(i) for i in ints]).generate_state(1)
     return int(state[0]) % _SEED_MAX
@@ -104,10 +104,10 @@ class MCDropoutMixin:
     # can then store a fitted estimator (it cannot walk a Keras model), and
     # pickle stores what scikeras' own Model.__reduce__ would.
     def __getstate__(self):
-        return _persist.getstate(super().__getstate__())
+        return _keras.encode_networks(super().__getstate__())
 
     def __setstate__(self, state):
-        super().__setstate__(_persist.setstate(state))
+        super().__setstate__(_keras.decode_networks(state))
 
     # ------------------------------------------------------------------
     # Parameters
@@ -134,7 +134,7 @@ class MCDropoutMixin:
                 f"{self.hidden_layer_sizes!r} instead."
             )
         if self.model is None and isinstance(self.activation, str):
-            _network.check_activation(self.activation, type(self).__name__)
+            _keras.check_activation(self.activation, type(self).__name__)
         if self.early_stopping and self.validation_split:
             raise ValueError(
                 f"{type(self).__name__} got early_stopping=True and "
@@ -170,13 +170,13 @@ class MCDropoutMixin:
         # None draws fresh OS entropy rather than from NumPy's global stream, so
         # an unseeded fit leaves global random state untouched too.
         if self.random_state is None:
-            base = _mix(*np.random.SeedSequence().generate_state(2))
+            base = derive_seed(*np.random.SeedSequence().generate_state(2))
         elif isinstance(self.random_state, numbers.Integral):
             base = int(self.random_state)
         else:
             base = int(check_random_state(self.random_state).randint(_SEED_MAX))
-        self._train_seed = _mix(base, 0)
-        self.mc_seed_ = _mix(base, 1)
+        self._train_seed = derive_seed(base, 0)
+        self.mc_seed_ = derive_seed(base, 1)
 
     # ------------------------------------------------------------------
     # scikeras hooks
@@ -203,21 +203,21 @@ class MCDropoutMixin:
         # the process-wide seeding lock (the training loop draws nothing from
         # global state; Keras' own loop takes the lock itself).
         seed = _BUILD_SEED.get(None)
-        with _network.seeded(seed) if seed is not None else contextlib.nullcontext():
+        with _keras.seeded(seed) if seed is not None else contextlib.nullcontext():
             model = super()._build_keras_model()
-        _network.check_model(model)
+        _keras.check_model(model)
         if isinstance(self.p, str):
-            if not _network.concrete_layers(model):
+            if not _keras.concrete_layers(model):
                 raise ValueError(
                     "p='concrete' learns the rates of ConcreteDropout layers, "
                     "but the network has none: wrap its Dense layers in "
                     "sk_mcdropout.ConcreteDropout, or give a float p."
                 )
         elif self.p is not None:
-            _network.set_dropout_rate(model, self.p)
+            _keras.set_dropout_rate(model, self.p)
         # Concrete dropout's regulariser weights scale with the training rows.
         nll = getattr(self, "noise", None) != "homoscedastic"
-        _network.set_concrete_regularizers(model, self.X_shape_[0], nll=nll)
+        _keras.set_concrete_regularizers(model, self.X_shape_[0], nll=nll)
         return model
 
     def _get_compile_kwargs(self):
@@ -269,10 +269,10 @@ class MCDropoutMixin:
 
     def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         self._check_params()
-        _network.ensure_runtime()
+        _keras.ensure_runtime()
         fit_args = dict(epochs=epochs, initial_epoch=initial_epoch, **kwargs)
-        if _cache.applies(self, warm_start):
-            _cache.fit(self, X, y, sample_weight, fit_args)
+        if _fit_cache.applies(self, warm_start):
+            _fit_cache.fit(self, X, y, sample_weight, fit_args)
         else:
             self._train(X, y, sample_weight, warm_start, **fit_args)
 
@@ -282,7 +282,9 @@ class MCDropoutMixin:
             self._draw_seeds()
         # A new seed per continued run, so that warm starts and partial_fit do
         # not replay the same shuffles and dropout masks.
-        seed = self._train_seed if fresh else _mix(self._train_seed, initial_epoch)
+        seed = (
+            self._train_seed if fresh else derive_seed(self._train_seed, initial_epoch)
+        )
         before = None if fresh else self._training_state()
         token = _BUILD_SEED.set(seed)
         try:
@@ -334,7 +336,7 @@ class MCDropoutMixin:
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, _seed, **kwargs
     ):
         # scikeras' own method, with keras.Model.fit replaced by
-        # _network.train (whole epochs per compiled call where possible) and
+        # _keras.train (whole epochs per compiled call where possible) and
         # scikit-learn's stopping rules added as an epoch-level callback.
         if self.model_.loss is None:  # scikeras says why
             return super()._fit_keras_model(
@@ -360,10 +362,10 @@ class MCDropoutMixin:
                 X, y, sample_weight, _seed
             )
         callbacks = [*self._fit_callbacks, *([stopping] if stopping else [])]
-        hist = _network.train(
+        hist = _keras.train(
             self.model_, X, y, seed=_seed, callbacks=callbacks, **fit_args
         )
-        if not _network.weights_finite(self.model_):
+        if not _keras.weights_finite(self.model_):
             # Stop here, before anything (history, a regressor's noise
             # estimate) is computed from the network; _train refuses it.
             raise _Diverged
@@ -394,17 +396,17 @@ class MCDropoutMixin:
     def _stopping_rule(self, X, y, sample_weight, seed):
         """The stopping callback and the training rows left for the network."""
         if not self.early_stopping:
-            rule = _network.StoppingRule(self.tol, self.n_iter_no_change)
+            rule = _keras.StoppingRule(self.tol, self.n_iter_no_change)
             return rule, X, y, sample_weight
         train, val = train_test_split(
             np.arange(len(X)),
             test_size=self.validation_fraction,
-            random_state=_mix(seed, 2),
+            random_state=derive_seed(seed, 2),
             stratify=self._stratify(y),
         )
         val_weight = None if sample_weight is None else sample_weight[val]
         X_val, y_val = X[val], y[val]
-        rule = _network.StoppingRule(
+        rule = _keras.StoppingRule(
             self.tol,
             self.n_iter_no_change,
             score=lambda: self._validation_score(X_val, y_val, val_weight),
@@ -431,7 +433,7 @@ class MCDropoutMixin:
         # only the history grows in place, so its lengths are enough.
         history = getattr(self, "history_", {})
         lengths = {key: len(values) for key, values in history.items()}
-        return _network.training_state(self.model_), dict(vars(self)), lengths
+        return _keras.training_state(self.model_), dict(vars(self)), lengths
 
     def _check_weights(self, before):
         """Refuse a network whose training diverged.
@@ -439,7 +441,7 @@ class MCDropoutMixin:
         A fresh fit leaves the estimator unfitted; a warm start or partial_fit
         puts back the network, optimizer state and history it started from.
         """
-        if _network.weights_finite(self.model_):
+        if _keras.weights_finite(self.model_):
             return
         if before is None:
             del self.model_
@@ -447,7 +449,7 @@ class MCDropoutMixin:
             weights, attributes, lengths = before
             vars(self).clear()
             vars(self).update(attributes)
-            _network.restore_training_state(self.model_, weights)
+            _keras.restore_training_state(self.model_, weights)
             if "history_" in attributes:
                 for key in list(self.history_):
                     if key in lengths:
@@ -502,7 +504,7 @@ class MCDropoutMixin:
         of the fitted network, in layer order; learnt rates for
         ``ConcreteDropout`` layers."""
         check_is_fitted(self)
-        return np.array(_network.dropout_rates(self.model_))
+        return np.array(_keras.dropout_rates(self.model_))
 
     # ------------------------------------------------------------------
     # Prediction
@@ -534,7 +536,7 @@ class MCDropoutMixin:
 
     def _sample(self, X, n_passes, mode, verbose=None):
         """Run ``n_passes`` passes over already validated X (see MCSampler.run)."""
-        return _network.get_sampler(self.model_, self._n_classes_out()).run(
+        return _keras.get_sampler(self.model_, self._n_classes_out()).run(
             X,
             n_passes,
             self.mc_seed_,

@@ -1,7 +1,6 @@
 """MCDropoutRegressor: the scikit-learn and scikeras glue for regression.
 
-No TensorFlow here: everything that touches the network goes through
-``_network``.
+Everything that touches the network goes through ``sk_mcdropout._keras``.
 """
 
 import functools
@@ -14,10 +13,11 @@ from sklearn.metrics import r2_score
 from sklearn.utils import RegressorTags
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from . import _network, _prefit
-from ._base import _PARAMETER_CONSTRAINTS, MCDropoutMixin, _mix
-from ._calibration import calibration_split, fit_noise_scale
-from ._compat import Interval, StrOptions
+from .. import _keras
+from .._compat import Interval, StrOptions
+from . import _from_keras
+from ._base import _PARAMETER_CONSTRAINTS, MCDropoutMixin, derive_seed
+from ._noise import calibration_split, fit_noise_scale
 
 _NOISE = ("homoscedastic", "heteroscedastic")
 _KINDS = ("total", "epistemic", "aleatoric")
@@ -451,7 +451,7 @@ default=None
         >>> bool(std[0] >= 0.5)
         True
         """
-        return _prefit.regressor(
+        return _from_keras.regressor(
             cls,
             model,
             noise_std,
@@ -489,7 +489,7 @@ default=None
 
     def _default_build_fn(self):
         return functools.partial(
-            _network.build_regression_mlp,
+            _keras.build_regression_mlp,
             hidden_layer_sizes=tuple(self.hidden_layer_sizes),
             activation=self.activation,
             p=self.p,
@@ -503,7 +503,7 @@ default=None
     def _validation_score(self, X, y, sample_weight):
         # MLPRegressor scores R^2, which the target standardisation leaves
         # unchanged; the deterministic pass (dropout off) stands in for predict.
-        out = _network.deterministic_outputs(self.model_, X)[:, : self.n_outputs_]
+        out = _keras.deterministic_outputs(self.model_, X)[:, : self.n_outputs_]
         return r2_score(
             np.asarray(y).reshape(len(out), -1), out, sample_weight=sample_weight
         )
@@ -511,7 +511,9 @@ default=None
     def _get_compile_kwargs(self):
         kwargs = super()._get_compile_kwargs()
         if kwargs.get("loss") is None:
-            kwargs["loss"] = _network.gaussian_nll if self._heteroscedastic() else "mse"
+            kwargs["loss"] = (
+                _keras.gaussian_nll_loss if self._heteroscedastic() else "mse"
+            )
         return kwargs
 
     _validate_y_kwargs = {"multi_output": True, "y_numeric": True}
@@ -531,7 +533,7 @@ default=None
         return self.n_outputs_ * (2 if self._heteroscedastic() else 1)
 
     def _check_model_compatibility(self, y):
-        width = _network.output_width(self.model_)
+        width = _keras.output_width(self.model_)
         expected = self._expected_width()
         if width != expected:
             layout = (
@@ -555,7 +557,7 @@ default=None
         # the seed and the number of rows, so a warm start on the same data
         # keeps holding out the same rows.
         fit_rows, cal_rows = calibration_split(
-            len(y), self.calibration_fraction, _mix(self._train_seed, 2)
+            len(y), self.calibration_fraction, derive_seed(self._train_seed, 2)
         )
         weights = None if sample_weight is None else sample_weight[fit_rows]
         super()._fit_keras_model(X[fit_rows], y[fit_rows], weights, **kwargs)
@@ -578,7 +580,7 @@ default=None
         # Mean over passes of (y - pass mean)**2 == (y - mean)**2 + pass variance.
         per_row = (y - mean) ** 2 + model_var
         noise_var = np.average(per_row, axis=0, weights=sample_weight)
-        self._noise_var = np.maximum(noise_var, _network.MIN_VARIANCE)
+        self._noise_var = np.maximum(noise_var, _keras.MIN_VARIANCE)
         self._set_noise_attributes()
 
     def _noise_from_calibration_rows(self, X, y, sample_weight):
@@ -600,7 +602,7 @@ default=None
         if hetero:
             self._noise_scale = scale
         else:
-            self._noise_var = np.maximum(scale, _network.MIN_VARIANCE)
+            self._noise_var = np.maximum(scale, _keras.MIN_VARIANCE)
         self._set_noise_attributes()
 
     def _set_noise_attributes(self):
@@ -681,7 +683,7 @@ default=None
         """
         k = self.n_outputs_
         if self._noise_var is None:
-            noise_var = (out[..., k:] + _network.MIN_VARIANCE) * self._noise_scale
+            noise_var = (out[..., k:] + _keras.MIN_VARIANCE) * self._noise_scale
             return out[..., :k], noise_var
         return out, np.broadcast_to(self._noise_var, out.shape)
 
@@ -803,7 +805,7 @@ default=None
             Prediction of one pass with every layer in inference mode.
         """
         X = self._prepare(X)
-        out = self._check_output(_network.deterministic_outputs(self.model_, X))
+        out = self._check_output(_keras.deterministic_outputs(self.model_, X))
         return self.target_encoder_.inverse_transform(out[:, : self.n_outputs_])
 
     def score(self, X, y, sample_weight=None):

@@ -1,7 +1,6 @@
 """MCDropoutClassifier: the scikit-learn and scikeras glue.
 
-No TensorFlow here: everything that touches the network goes through
-``_network``.
+Everything that touches the network goes through ``sk_mcdropout._keras``.
 """
 
 import functools
@@ -17,9 +16,10 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from . import _network, _prefit
+from .. import _keras
+from .._compat import StrOptions
+from . import _from_keras
 from ._base import _PARAMETER_CONSTRAINTS, MCDropoutMixin
-from ._compat import StrOptions
 
 # Losses that compare the target with the whole softmax output of the built-in
 # network, so they need one-hot targets (scikeras one-hot encodes only for
@@ -216,7 +216,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
 
     See Also
     --------
-    sklearn.neural_network.MLPClassifier : A deterministic multi-layer perceptron.
+    sklearn.neural_keras.MLPClassifier : A deterministic multi-layer perceptron.
 
     References
     ----------
@@ -358,7 +358,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         >>> clf.predict_proba([[0.0, 1.0, 2.0, 3.0]]).shape
         (1, 3)
         """
-        return _prefit.classifier(cls, model, classes, feature_names, params)
+        return _from_keras.classifier(cls, model, classes, feature_names, params)
 
     def __sklearn_tags__(self):
         # scikeras only defines _more_tags, which scikit-learn >= 1.7 ignores,
@@ -383,7 +383,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
 
     def _default_build_fn(self):
         return functools.partial(
-            _network.build_mlp,
+            _keras.build_mlp,
             hidden_layer_sizes=tuple(self.hidden_layer_sizes),
             activation=self.activation,
             p=self.p,
@@ -405,7 +405,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
     def _validation_score(self, X, y, sample_weight):
         # MLPClassifier scores accuracy; the deterministic pass (dropout off)
         # stands in for predict, which would cost n_samples passes per epoch.
-        proba = _network.deterministic_proba(self.model_, X, len(self.classes_))
+        proba = _keras.deterministic_proba(self.model_, X, len(self.classes_))
         return accuracy_score(
             self._codes(y), proba.argmax(axis=1), sample_weight=sample_weight
         )
@@ -608,7 +608,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
             Class probabilities of one pass with every layer in inference mode.
         """
         X = self._prepare(X)
-        proba = _network.deterministic_proba(self.model_, X, len(self.classes_))
+        proba = _keras.deterministic_proba(self.model_, X, len(self.classes_))
         return self._check_output(proba)
 
     def predict(self, X):

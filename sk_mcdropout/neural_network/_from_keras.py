@@ -1,11 +1,11 @@
 """Fitted estimators around networks trained elsewhere (``from_keras``).
 
-No TensorFlow here: the network is checked through ``_network``.
+The network is checked through ``sk_mcdropout._keras``.
 """
 
 import numpy as np
 
-from . import _compat, _network
+from .. import _compat, _keras
 
 # Rows of random inputs on which a wrapped network's outputs are checked.
 _PROBE_ROWS = 64
@@ -20,7 +20,7 @@ def probe(model, n_features):
     rng = np.random.default_rng(0)
     scales = np.repeat([0.5, 2.0, 8.0], _PROBE_ROWS // 3 + 1)[:_PROBE_ROWS]
     X = rng.standard_normal((_PROBE_ROWS, n_features)) * scales[:, None]
-    out = _network.deterministic_outputs(model, X)
+    out = _keras.deterministic_outputs(model, X)
     if not np.all(np.isfinite(out)):
         raise ValueError(
             "The network's outputs are not finite on random standardised inputs."
@@ -45,7 +45,7 @@ def assemble(estimator, model, n_features, y_dummy, feature_names, history):
     ``n_features_in_`` and the metadata), fit the target and feature encoders,
     draw the Monte Carlo seed from ``random_state``.
     """
-    _network.ensure_runtime()
+    _keras.ensure_runtime()
     estimator._check_params()
     X_dummy = np.zeros((len(y_dummy), n_features), dtype=np.float32)
     X, y = estimator._validate_data(X_dummy, y_dummy, reset=True)
@@ -64,7 +64,7 @@ def assemble(estimator, model, n_features, y_dummy, feature_names, history):
     estimator._draw_seeds()
     estimator.model_ = model
     _compat.initialize_callbacks(estimator)
-    # Seeding is the estimator's own, as after its fit (DESIGN.md 4.1).
+    # Seeding is the estimator's own, as after its fit (see _build_keras_model).
     setattr(estimator, _compat.SCIKERAS_RANDOM_STATE_ATTR, None)
     estimator.history_ = {k: list(v) for k, v in (history or {}).items()}
     return estimator
@@ -78,7 +78,7 @@ def _history(model):
 
 def classifier(cls, model, classes, feature_names, params):
     _reject_params(params, ("model", "p"))
-    n_features, width = _network.check_prefit(model)
+    n_features, width = _keras.check_prefit(model)
     classes = np.asarray(classes)
     if classes.ndim != 1 or len(classes) < 2:
         raise ValueError(
@@ -128,7 +128,7 @@ def regressor(
     params,
 ):
     _reject_params(params, ("model", "p", "noise"))
-    n_features, width = _network.check_prefit(model)
+    n_features, width = _keras.check_prefit(model)
     if heteroscedastic and width % 2:
         raise ValueError(
             f"A heteroscedastic network outputs the means then the noise "
@@ -182,7 +182,7 @@ def regressor(
         estimator._noise_var = None
     else:
         std = per_output(noise_std, "noise_std", positive=False)
-        estimator._noise_var = np.maximum((std / scale) ** 2, _network.MIN_VARIANCE)
+        estimator._noise_var = np.maximum((std / scale) ** 2, _keras.MIN_VARIANCE)
     estimator._set_noise_attributes()
     if not heteroscedastic:
         estimator.noise_std_ = std

@@ -1,57 +1,21 @@
-"""Selective-classification and calibration metrics.
+"""Selective-classification metrics: coverage against selective risk.
 
-A selective classifier answers only on the rows it is sure about and sends the
-others to a human. Given the labels it would predict and an uncertainty score
-per row (higher = less sure, e.g. from :mod:`sk_mcdropout.uncertainty`), the
-functions here describe the trade-off between
-
-- **coverage**: the fraction of rows that are accepted (answered), and
-- **selective risk**: the error rate (0-1 loss) among the accepted rows.
-
-Rows are accepted in order of increasing uncertainty. **Ties**: rows with
-exactly equal uncertainty are accepted or rejected together, never split, so
-every result here is a deterministic function of the inputs and does not
-depend on the order of the rows. The curves therefore have one point per
-distinct uncertainty value (like :func:`sklearn.metrics.roc_curve` has one per
-distinct score), and a coverage that falls inside a group of tied rows is
-reached only at the end of that group. A rejection rule "accept the rows whose
-uncertainty is at most ``t``" realises exactly the points of these curves.
-:class:`~sk_mcdropout.RejectOptionClassifier` goes one step further: it
-breaks ties in the measure with a second, continuous score, so that its
-coverage targets are met even for a measure with many ties.
-
-Where scikit-learn already has a metric, use it: :func:`sklearn.metrics.log_loss`,
-:func:`sklearn.metrics.brier_score_loss` and
-:func:`sklearn.calibration.calibration_curve` apply unchanged to
-``predict_proba`` of an MC dropout classifier.
-
-References
-----------
-.. [1] R. El-Yaniv and Y. Wiener, "On the Foundations of Noise-free Selective
-   Classification", JMLR 2010 (risk-coverage curve).
-.. [2] Y. Geifman, G. Uziel and R. El-Yaniv, "Bias-Reduced Uncertainty
-   Estimation for Deep Neural Classifiers", ICLR 2019 (AURC).
-.. [3] M. S. A. Nadeem, J.-D. Zucker and B. Hanczar, "Accuracy-Rejection
-   Curves (ARCs) for Comparing Classification Methods with a Reject Option",
-   MLSB 2009.
-.. [4] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On Calibration of
-   Modern Neural Networks", ICML 2017 (expected calibration error).
+Rows are accepted in order of increasing uncertainty; rows with exactly equal
+uncertainty are accepted or rejected together (see the package docstring).
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.utils import check_consistent_length, column_or_1d
-from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import assert_all_finite
 
-from .uncertainty import _check_proba
+from .._validation import check_labels, check_sample_weight
 
 __all__ = [
     "accuracy_rejection_curve",
     "aurc",
     "coverage_at_risk",
-    "expected_calibration_error",
     "risk_coverage_curve",
     "selective_risk_at_coverage",
 ]
@@ -61,47 +25,13 @@ __all__ = [
 _COVERAGE_RTOL = 1e-9
 
 
-def _check_sample_weight(sample_weight, n_rows):
-    if sample_weight is None:
-        return np.ones(n_rows)
-    sample_weight = column_or_1d(sample_weight).astype(np.float64)
-    check_consistent_length(sample_weight, np.empty(n_rows))
-    assert_all_finite(sample_weight, input_name="sample_weight")
-    if np.any(sample_weight < 0):
-        raise ValueError("sample_weight must be non-negative.")
-    if sample_weight.sum() <= 0:
-        raise ValueError(
-            "All sample weights are zero; sample_weight must have a positive sum."
-        )
-    return sample_weight
-
-
-def _check_labels(*labels, names):
-    """Refuse NaN, continuous values and a mix of strings and numbers.
-
-    Comparing the string "1" with the number 1 is never equal, so such a mix
-    would silently count every row as an error.
-    """
-    for name, values in zip(names, labels, strict=True):
-        values = np.asarray(values)
-        if values.dtype.kind == "f" and np.isnan(values).any():
-            raise ValueError(f"Input {name} contains NaN.")
-    try:
-        unique_labels(*labels)
-    except ValueError as error:
-        raise ValueError(
-            f"{' and '.join(names)} must hold class labels of one kind, without "
-            f"NaN: {error}"
-        ) from None
-
-
 def _check_selective_inputs(y_true, y_pred, uncertainty, sample_weight):
     """Validate inputs and return (errors, uncertainty, sample_weight)."""
     y_true = column_or_1d(y_true)
     y_pred = column_or_1d(y_pred)
     check_consistent_length(y_true, y_pred)
     if y_true.shape[0]:
-        _check_labels(y_true, y_pred, names=("y_true", "y_pred"))
+        check_labels(y_true, y_pred, names=("y_true", "y_pred"))
     uncertainty = column_or_1d(uncertainty)
     check_consistent_length(y_true, y_pred, uncertainty)
     if y_true.shape[0] == 0:
@@ -116,7 +46,7 @@ def _check_selective_inputs(y_true, y_pred, uncertainty, sample_weight):
             "y_true and y_pred could not be compared element-wise; make sure "
             "they hold labels of the same kind."
         )
-    sample_weight = _check_sample_weight(sample_weight, y_true.shape[0])
+    sample_weight = check_sample_weight(sample_weight, y_true.shape[0])
     return errors.astype(np.float64), uncertainty, sample_weight
 
 
@@ -444,145 +374,3 @@ def accuracy_rejection_curve(y_true, y_pred, uncertainty, *, sample_weight=None)
         y_true, y_pred, uncertainty, sample_weight=sample_weight
     )
     return 1.0 - cov[::-1], 1.0 - risk[::-1], thresholds[::-1]
-
-
-def expected_calibration_error(
-    y_true, y_proba, *, n_bins=15, labels=None, sample_weight=None
-):
-    """Expected calibration error (ECE) of the top-label confidence.
-
-    Binning: the confidence of a row is its largest predicted probability
-    (the probability of the predicted class). Confidences are put in
-    ``n_bins`` equal-width bins over [0, 1], right-closed (the first bin also
-    holds 0), the same bins as ``calibration_curve(strategy="uniform")``.
-    The ECE is the mean over bins of ``|accuracy - mean confidence|``,
-    weighted by the fraction of rows in each bin [1]_; empty bins count zero.
-    With 15 bins this is the usual ECE of the deep-learning literature.
-
-    The value depends on ``n_bins`` and is biased upwards for small samples;
-    compare models with the same binning and data. For a proper scoring rule,
-    use :func:`sklearn.metrics.log_loss` or
-    :func:`sklearn.metrics.brier_score_loss`.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_rows,)
-        True labels.
-
-    y_proba : array-like of shape (n_rows, n_classes) or (n_rows,)
-        Predicted probabilities, columns ordered as ``labels``. A 1-D array
-        is the probability of the greater label of a binary problem, as in
-        :func:`sklearn.metrics.log_loss`.
-
-    n_bins : int, default=15
-        Number of equal-width confidence bins.
-
-    labels : array-like of shape (n_classes,), default=None
-        The labels of the columns of ``y_proba``, sorted as the estimator's
-        ``classes_``. If None, the sorted unique values of ``y_true``, which
-        must then contain every class.
-
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
-
-    Returns
-    -------
-    ece : float
-        Expected calibration error, in [0, 1].
-
-    References
-    ----------
-    .. [1] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On Calibration of
-       Modern Neural Networks", ICML 2017.
-
-    Examples
-    --------
-    Five rows predicted with confidence 0.8, of which four are right, are
-    perfectly calibrated; if all five are right, the ECE is 0.2 (``labels``
-    is needed there: ``y_true`` alone no longer shows that there are two
-    classes):
-
-    >>> import numpy as np
-    >>> from sk_mcdropout.metrics import expected_calibration_error
-    >>> y_proba = np.array([[0.8, 0.2]] * 5)
-    >>> round(expected_calibration_error([0, 0, 0, 0, 1], y_proba), 6)
-    0.0
-    >>> round(expected_calibration_error([0, 0, 0, 0, 0], y_proba, labels=[0, 1]), 6)
-    0.2
-    """
-    if not isinstance(n_bins, Integral) or isinstance(n_bins, bool) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
-    y_true = column_or_1d(y_true)
-    y_proba = np.asarray(y_proba)
-    if y_proba.ndim == 1:
-        y_proba = np.column_stack([1.0 - y_proba, y_proba])
-    if y_proba.ndim != 2:
-        raise ValueError(
-            "Expected a 1-D or 2-D array of shape (n_rows,) or (n_rows, n_classes) "
-            f"for y_proba, got shape {y_proba.shape}."
-        )
-    check_consistent_length(y_true, y_proba)
-    if y_true.shape[0] == 0:
-        raise ValueError("Found empty input: y_true has 0 rows.")
-    # Rows must be probability vectors (in [0, 1], summing to one), as the
-    # uncertainty functions require: the top value of any other row is no
-    # confidence.
-    y_proba = _check_proba(y_proba, name="y_proba", allow_2d=True)
-    if labels is None:
-        _check_labels(y_true, names=("y_true",))
-        labels = np.unique(y_true)
-    else:
-        labels = column_or_1d(labels)
-        _check_labels(y_true, labels, names=("y_true", "labels"))
-        unknown = np.setdiff1d(y_true, labels)
-        if unknown.size:
-            raise ValueError(
-                f"y_true contains values {unknown[:5].tolist()} that are not in "
-                f"labels {labels.tolist()}."
-            )
-    if labels.shape[0] != y_proba.shape[1]:
-        raise ValueError(
-            f"y_proba has {y_proba.shape[1]} columns but there are "
-            f"{labels.shape[0]} labels ({labels!r}); pass labels= with one "
-            "label per column."
-        )
-    sample_weight = _check_sample_weight(sample_weight, y_true.shape[0])
-
-    confidence = y_proba.max(axis=1)
-    correct = (labels[y_proba.argmax(axis=1)] == y_true).astype(np.float64)
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    # Same bin assignment as sklearn.calibration.calibration_curve.
-    bin_ids = np.searchsorted(edges[1:-1], confidence)
-    weight = np.bincount(bin_ids, weights=sample_weight, minlength=n_bins)
-    conf_sum = np.bincount(
-        bin_ids, weights=sample_weight * confidence, minlength=n_bins
-    )
-    correct_sum = np.bincount(
-        bin_ids, weights=sample_weight * correct, minlength=n_bins
-    )
-    gaps = np.abs(correct_sum - conf_sum)  # = weight * |accuracy - confidence|
-    return float(gaps.sum() / weight.sum())
-
-
-# Regression: metrics of a Gaussian predictive (mean, std), in their own module.
-from ._regression_metrics import (  # noqa: E402
-    crps_gaussian,
-    gaussian_nll,
-    interval_coverage,
-    mean_interval_width,
-    miscalibration_area,
-    neg_gaussian_nll_scorer,
-    regression_calibration_curve,
-    sharpness,
-)
-
-__all__ += [
-    "crps_gaussian",
-    "gaussian_nll",
-    "interval_coverage",
-    "mean_interval_width",
-    "miscalibration_area",
-    "neg_gaussian_nll_scorer",
-    "regression_calibration_curve",
-    "sharpness",
-]

@@ -8,86 +8,18 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit, check_cv
-from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags, indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._compat import safe_indexing
-from ._selective import above_threshold, select_threshold
-from .metrics import _check_sample_weight
-from .uncertainty import _MEASURES, max_probability_uncertainty, predictive_entropy
+from .._compat import safe_indexing
+from .._measures import check_measure, classifier_scores
+from .._validation import check_sample_weight
+from ._threshold import above_threshold, select_threshold
 
 _DEFAULT_COVERAGE = 0.9
-
-
-def _check_measure(measure, name="measure"):
-    if not isinstance(measure, str) or measure not in _MEASURES:
-        raise ValueError(
-            f"The '{name}' parameter must be one of {sorted(_MEASURES)}; "
-            f"got {measure!r}."
-        )
-
-
-def _proba_samples(estimator, X):
-    """MC passes of ``estimator`` on ``X``, through Pipelines and freezing.
-
-    Pipeline and FrozenEstimator only forward the standard prediction methods,
-    so ``predict_proba_samples`` of a final MCDropoutClassifier step is reached
-    by transforming X through the preceding steps by hand.
-    """
-    if hasattr(estimator, "predict_proba_samples"):
-        return estimator.predict_proba_samples(X)
-    inner = estimator.estimator if isinstance(estimator, FrozenEstimator) else estimator
-    if isinstance(inner, Pipeline):
-        return _proba_samples(inner[-1], inner[:-1].transform(X))
-    if inner is not estimator:
-        return _proba_samples(inner, X)
-    raise ValueError(
-        "This measure needs Monte Carlo passes: the estimator (or the last step "
-        "of its Pipeline) must have a predict_proba_samples method, such as "
-        f"MCDropoutClassifier; {type(estimator).__name__} has none. Use "
-        "measure='max_probability' for a classifier with only predict_proba."
-    )
-
-
-def _classifier_scores(estimator, X, measure, novelty_measure=None):
-    """Mean probabilities, uncertainty, its tie-breaker and novelty score.
-
-    All come from the same predictions (one set of MC passes), so the labels
-    derived from the probabilities and the scores used to reject them cannot
-    disagree. The tie-breaker is a continuous score of the mean probabilities:
-    the entropy for ``max_probability`` (it orders multiclass rows that tie on
-    their top probability), one minus the top probability for the MC measures
-    (the variation ratio takes only ``n_samples + 1`` values).
-    """
-    needs_samples = _MEASURES[measure][1] or (
-        novelty_measure is not None and _MEASURES[novelty_measure][1]
-    )
-    if needs_samples:
-        source = np.asarray(_proba_samples(estimator, X), dtype=np.float64)
-        proba = source.mean(axis=0)
-    else:
-        source = proba = np.asarray(estimator.predict_proba(X))
-    primary = np.asarray(_MEASURES[measure][0](source), dtype=np.float64)
-    if measure == "max_probability":
-        secondary = predictive_entropy(proba[np.newaxis])
-    else:
-        secondary = max_probability_uncertainty(proba)
-    novelty = (
-        None
-        if novelty_measure is None
-        else np.asarray(_MEASURES[novelty_measure][0](source), dtype=np.float64)
-    )
-    return proba, primary, secondary, novelty
-
-
-def _proba_and_uncertainty(estimator, X, measure):
-    """Mean class probabilities and the chosen uncertainty of each row."""
-    proba, primary, _, _ = _classifier_scores(estimator, X, measure)
-    return proba, primary
 
 
 def _default_reject_label(classes):
@@ -308,7 +240,7 @@ def _estimator_has(attr):
 
 
 def _classifier_fold_scores(estimator, X, measure, novelty_measure):
-    proba, primary, secondary, novelty = _classifier_scores(
+    proba, primary, secondary, novelty = classifier_scores(
         estimator, X, measure, novelty_measure
     )
     # A fold whose training part lacks a class has fewer columns; its own
@@ -643,13 +575,13 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
                 "The 'estimator' parameter must be a classifier with fit and "
                 f"predict_proba methods; got {self.estimator!r}."
             )
-        _check_measure(self.measure)
+        check_measure(self.measure)
         _validate_common_params(self)
         _check_fraction_param(
             self.novelty_quantile, "novelty_quantile", allow_one=False
         )
         if self.novelty_quantile is not None:
-            _check_measure(self.novelty_measure, "novelty_measure")
+            check_measure(self.novelty_measure, "novelty_measure")
         if self.error_cost is not None:
             if not isinstance(self.error_cost, dict):
                 raise ValueError(
@@ -740,7 +672,7 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
         weights = (
             None
             if sample_weight is None
-            else _check_sample_weight(sample_weight, n_rows)
+            else check_sample_weight(sample_weight, n_rows)
         )
         if _is_prefit(self):
             check_is_fitted(self.estimator)
@@ -788,7 +720,7 @@ class RejectOptionClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator)
         novelty_measure = (
             None if self.novelty_quantile is None else self.novelty_measure
         )
-        proba, primary, secondary, novelty = _classifier_scores(
+        proba, primary, secondary, novelty = classifier_scores(
             self.estimator_, X, self.measure, novelty_measure
         )
         labels = np.asarray(self.classes_)[proba.argmax(axis=1)]

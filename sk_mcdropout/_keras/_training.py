@@ -43,7 +43,8 @@ import weakref
 
 import numpy as np
 
-from . import _backend, _compat
+from .. import _compat
+from . import _backend
 from ._backend import keras, tf
 from ._seeding import seeded
 

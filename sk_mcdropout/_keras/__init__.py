@@ -1,7 +1,9 @@
 """The one door between the scikit-learn glue and Keras.
 
-The glue (``_base``, ``_classifier``, ``_regressor``) imports only this module;
-each concern behind it has its own short module:
+The only code of the library that imports Keras or TensorFlow. The estimators
+(``sk_mcdropout.neural_network``) and the persistence layer reach the network
+through the names exported here; each concern behind it has its own short
+module:
 
 - ``_backend``: importing Keras and TensorFlow quietly, starting the runtime
   lazily, thread pools;
@@ -12,11 +14,19 @@ each concern behind it has its own short module:
 - ``_losses``: the regression loss;
 - ``_training``: the training loop (whole epochs per compiled call) and
   scikit-learn's stopping rules;
-- ``_saving``: networks and Keras objects to and from bytes and JSON;
-- ``_compat``: every private Keras, TensorFlow, scikeras and scikit-learn name.
+- ``_serialization``: networks and Keras objects to and from bytes and JSON,
+  and the networks in an estimator's pickled state.
+
+Every private Keras or TensorFlow name is reached through
+``sk_mcdropout._compat``.
 """
 
-from ._backend import check_backend, ensure_runtime, limit_tf_threads
+from ._backend import (
+    backend_versions,
+    check_backend,
+    ensure_runtime,
+    limit_tf_threads,
+)
 from ._builders import (
     CONCRETE,
     build_mlp,
@@ -34,14 +44,19 @@ from ._builders import (
     training_state,
     weights_finite,
 )
-from ._losses import MIN_VARIANCE, gaussian_nll
+from ._concrete import ConcreteDropout, concrete_regularizers
+from ._losses import MIN_VARIANCE, gaussian_nll_loss
 from ._sampler import (
     MCSampler,
     deterministic_outputs,
     deterministic_proba,
     get_sampler,
 )
-from ._saving import (
+from ._seeding import seeded
+from ._serialization import (
+    decode_networks,
+    describe_network,
+    encode_networks,
     is_keras_object,
     is_network,
     keras_object_config,
@@ -49,12 +64,17 @@ from ._saving import (
     network_from_bytes,
     network_to_bytes,
 )
-from ._seeding import seeded
 from ._training import StoppingRule, fallback_reason
 from ._training import fit as train
 
 __all__ = [
     "CONCRETE",
+    "ConcreteDropout",
+    "backend_versions",
+    "concrete_regularizers",
+    "decode_networks",
+    "describe_network",
+    "encode_networks",
     "MIN_VARIANCE",
     "MCSampler",
     "StoppingRule",
@@ -71,7 +91,7 @@ __all__ = [
     "dropout_rates",
     "ensure_runtime",
     "fallback_reason",
-    "gaussian_nll",
+    "gaussian_nll_loss",
     "get_sampler",
     "is_keras_object",
     "is_network",

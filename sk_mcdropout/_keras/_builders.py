@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from . import _compat
+from .. import _compat
+from .._compat import InvalidParameterError
 from ._backend import keras
-from ._compat import InvalidParameterError
 from ._concrete import (
     DEFAULT_LENGTH_SCALE,
     DEFAULT_LOGIT_SCALE,
@@ -167,7 +167,7 @@ def check_model(model):
         )
 
 
-def _widest(model):
+def widest_layer(model):
     widest = 1
     for layer in _compat.flatten_layers(model):
         try:

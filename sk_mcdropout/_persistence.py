@@ -12,7 +12,8 @@ A saved file is a zip archive:
 - ``steps/<n>.skops``: for a Pipeline, each step before the estimator, in
   skops' format (loaded with skops' ``trusted`` list).
 
-No TensorFlow here: the network goes through ``_network``.
+The network goes through ``_keras``, the estimators' own state through
+their public parameters and fitted attributes.
 """
 
 import io
@@ -22,50 +23,12 @@ from collections import defaultdict
 
 import numpy as np
 
-from . import _compat, _network
+from . import _compat, _keras
+from ._version import __version__
+from .neural_network import MCDropoutClassifier, MCDropoutRegressor
 
 FORMAT = "sk_mcdropout"
 FORMAT_VERSION = 1
-_KERAS_TAG = "__sk_mcdropout_keras__"
-
-
-# ----------------------------------------------------------------------------
-# Pickle and skops: the network travels as its .keras bytes
-# ----------------------------------------------------------------------------
-
-
-def getstate(state):
-    """Replace the Keras networks in an estimator's state by their bytes.
-
-    skops cannot walk a Keras model (its graph is cyclic and full of
-    TensorFlow objects); bytes and dicts it stores as plain data. The
-    ``model`` parameter, when it is the fitted network itself (as after
-    ``from_keras``), refers to it instead of being stored twice.
-    """
-    state = dict(state)
-    fitted = state.get("model_")
-    if fitted is not None and _network.is_network(fitted):
-        state["model_"] = {_KERAS_TAG: _network.network_to_bytes(fitted)}
-    model = state.get("model")
-    if model is not None and model is fitted:
-        state["model"] = {_KERAS_TAG: "model_"}
-    elif model is not None and _network.is_network(model):
-        state["model"] = {_KERAS_TAG: _network.network_to_bytes(model)}
-    return state
-
-
-def setstate(state):
-    """Inverse of ``getstate``: networks loaded with ``safe_mode=True``."""
-    state = dict(state)
-    for key in ("model_", "model"):
-        value = state.get(key)
-        if isinstance(value, dict) and set(value) == {_KERAS_TAG}:
-            data = value[_KERAS_TAG]
-            if isinstance(data, str):
-                state[key] = state[data]
-            else:
-                state[key] = _network.network_from_bytes(bytes(data))
-    return state
 
 
 # ----------------------------------------------------------------------------
@@ -103,8 +66,8 @@ class _Encoder:
         if isinstance(value, dict) and all(isinstance(k, str) for k in value):
             kind = "defaultdict" if isinstance(value, defaultdict) else "dict"
             return {kind: {k: self(v) for k, v in value.items()}}
-        if _network.is_keras_object(value):
-            return {"keras": self(_network.keras_object_config(value))}
+        if _keras.is_keras_object(value):
+            return {"keras": self(_keras.keras_object_config(value))}
         raise _Unstorable(type(value).__name__)
 
     def _array(self, array):
@@ -139,7 +102,7 @@ def _decode(value, arrays):
     if "dict" in value:
         return {k: _decode(v, arrays) for k, v in value["dict"].items()}
     if "keras" in value:
-        return _network.keras_object_from_config(_decode(value["keras"], arrays))
+        return _keras.keras_object_from_config(_decode(value["keras"], arrays))
     raise ValueError(f"Unknown entry in a saved estimator: {value!r}.")
 
 
@@ -153,15 +116,11 @@ _ENCODERS = ("target_encoder_", "feature_encoder_")
 _TRAINING_STATE = _compat.SCIKERAS_CALLBACK_ATTRS
 
 
-def _classes():
-    from ._classifier import MCDropoutClassifier
-    from ._regressor import MCDropoutRegressor
-
-    return {cls.__name__: cls for cls in (MCDropoutClassifier, MCDropoutRegressor)}
+_ESTIMATORS = {cls.__name__: cls for cls in (MCDropoutClassifier, MCDropoutRegressor)}
 
 
 def _is_estimator(obj):
-    return type(obj) in _classes().values()
+    return type(obj) in _ESTIMATORS.values()
 
 
 def _encode_estimator(estimator, encoder):
@@ -230,7 +189,7 @@ def _restore_encoders(estimator, stored):
 
 
 def _decode_estimator(spec, network, arrays):
-    classes = _classes()
+    classes = _ESTIMATORS
     if spec["class"] not in classes:
         raise ValueError(f"Unknown estimator class in the file: {spec['class']!r}.")
     cls = classes[spec["class"]]
@@ -326,7 +285,7 @@ def save(obj, path):
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "library_version": _library_version(),
+        "library_version": __version__,
         "pipeline": None,
     }
     blobs = {}
@@ -353,7 +312,7 @@ def save(obj, path):
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("format.json", json.dumps(header, indent=1))
         archive.writestr("estimator.json", json.dumps(spec, indent=1))
-        archive.writestr("network.keras", _network.network_to_bytes(estimator.model_))
+        archive.writestr("network.keras", _keras.network_to_bytes(estimator.model_))
         for i, array in enumerate(encoder.arrays):
             buffer = io.BytesIO()
             np.save(buffer, array, allow_pickle=False)
@@ -388,7 +347,7 @@ def load(path, trusted=None):
         If the file was not written by :func:`save`, or by an incompatible
         version of the format.
     """
-    _network.ensure_runtime()
+    _keras.ensure_runtime()
     foreign = ValueError(f"{path} was not written by sk_mcdropout.save.")
     try:
         archive = zipfile.ZipFile(path)
@@ -406,7 +365,7 @@ def load(path, trusted=None):
             raise ValueError(
                 f"{path} is in format version {version} (written by sk_mcdropout "
                 f"{header.get('library_version')}), but this sk_mcdropout "
-                f"({_library_version()}) reads format version {FORMAT_VERSION} "
+                f"({__version__}) reads format version {FORMAT_VERSION} "
                 "only. Load it with the version that wrote it, and save it again "
                 "or refit."
             )
@@ -416,7 +375,7 @@ def load(path, trusted=None):
             np.load(io.BytesIO(archive.read(f"arrays/{i}.npy")), allow_pickle=False)
             for i in range(n_arrays)
         ]
-        network = _network.network_from_bytes(archive.read("network.keras"))
+        network = _keras.network_from_bytes(archive.read("network.keras"))
         estimator = _decode_estimator(spec, network, arrays)
         pipeline = header["pipeline"]
         if pipeline is None:
@@ -444,9 +403,3 @@ def _skops():
             "needs skops: pip install 'sk-mcdropout[safe]' (or skops)."
         ) from None
     return skops.io
-
-
-def _library_version():
-    from . import __version__
-
-    return __version__

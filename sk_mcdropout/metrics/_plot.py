@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from ._regression_metrics import _area_to_diagonal
-from ._reject import _check_measure, _proba_and_uncertainty
-from .metrics import _area, regression_calibration_curve, risk_coverage_curve
+from .._measures import check_measure, proba_and_uncertainty
+from ._regression import _area_to_diagonal, regression_calibration_curve
+from ._selective import _area, risk_coverage_curve
 
 
 def _import_pyplot(caller):
@@ -255,8 +255,8 @@ class RejectionCurveDisplay:
             The display with the curve drawn.
         """
         _import_pyplot(f"{cls.__name__}.from_estimator")
-        _check_measure(measure)
-        proba, uncertainty = _proba_and_uncertainty(estimator, X, measure)
+        check_measure(measure)
+        proba, uncertainty = proba_and_uncertainty(estimator, X, measure)
         y_pred = np.asarray(estimator.classes_)[proba.argmax(axis=1)]
         return cls.from_predictions(
             y,

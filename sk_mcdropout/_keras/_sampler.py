@@ -1,14 +1,21 @@
 """The Monte Carlo sampler: all stochastic passes over a chunk of rows in one
-compiled call, with only the Dropout layers stochastic (DESIGN.md 4.2-4.4)."""
+compiled call, with only the Dropout layers stochastic.
+
+Never ``model(X, training=True)``: that would also put BatchNormalization in
+training mode (batch statistics, and its moving averages overwritten). Pass
+``k`` uses one mask per Dropout layer, seeded by (seed, layer, k) and shared
+by all rows, so each row's result is a deterministic function of the row.
+"""
 
 import threading
 import weakref
 
 import numpy as np
 
-from . import _backend, _compat
+from .. import _compat
+from . import _backend
 from ._backend import keras, tf
-from ._builders import _widest, check_model, dropout_layers, is_graph_model
+from ._builders import check_model, dropout_layers, is_graph_model, widest_layer
 from ._concrete import ConcreteDropout
 
 # Largest set of n_passes masked copies of one Dense kernel that the sampler
@@ -266,7 +273,7 @@ class MCSampler:
         self._model = weakref.ref(model)
         self.n_classes = n_classes
         self.rates = tuple(float(layer.rate) for layer in dropout_layers(model))
-        self.widest = _widest(model)
+        self.widest = widest_layer(model)
         self.largest_kernel = max(
             (
                 int(np.prod(layer.kernel.shape))

@@ -7,8 +7,9 @@ from ._backend import keras, tf
 MIN_VARIANCE = 1e-6
 
 
-@keras.saving.register_keras_serializable(package="sk_mcdropout")
-def gaussian_nll(y_true, y_pred):
+# Registered under its first name, which networks saved earlier refer to.
+@keras.saving.register_keras_serializable(package="sk_mcdropout", name="gaussian_nll")
+def gaussian_nll_loss(y_true, y_pred):
     """Gaussian negative log-likelihood, up to the constant ``log(2 pi) / 2``.
 
     ``y_pred`` holds the means in its first half of columns and the noise

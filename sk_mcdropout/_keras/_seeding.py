@@ -4,7 +4,8 @@ import contextlib
 import random
 import threading
 
-from . import _backend, _compat
+from .. import _compat
+from . import _backend
 
 # Keras draws layer seeds from a module-level `random` and Model.fit shuffles
 # with TensorFlow ops seeded from the process-wide global seed: neither can be

@@ -14,7 +14,7 @@ import sys
 import threading
 import warnings
 
-from . import _compat
+from .. import _compat
 
 
 @contextlib.contextmanager
@@ -171,3 +171,8 @@ def limit_tf_threads(n_threads=1):
         threading_config.set_intra_op_parallelism_threads(n_threads)
         threading_config.set_inter_op_parallelism_threads(n_threads)
     return env
+
+
+def backend_versions():
+    """Versions of Keras and TensorFlow, which change training numerically."""
+    return keras.__version__, tf.__version__
