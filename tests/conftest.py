@@ -6,14 +6,45 @@ from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from sk_mcdropout import MCDropoutClassifier
+from sk_mcdropout import MCDropoutClassifier, MCDropoutRegressor
 
-TINY = dict(hidden_layer_sizes=(16,), epochs=10, learning_rate=0.01, n_samples=20)
+# Small, fast, seeded networks: the recipe of every estimator the tests fit.
+TINY_CLASSIFIER = dict(
+    hidden_layer_sizes=(16,),
+    epochs=10,
+    learning_rate=0.01,
+    n_samples=20,
+    random_state=0,
+)
+TINY_REGRESSOR = dict(
+    hidden_layer_sizes=(16,), epochs=5, learning_rate=0.01, n_samples=10, random_state=0
+)
 
 
-def tiny(**params):
-    """A small, fast, seeded classifier; keyword arguments override."""
-    return MCDropoutClassifier(**{**TINY, "random_state": 0, **params})
+def _classifier(**params):
+    return MCDropoutClassifier(**{**TINY_CLASSIFIER, **params})
+
+
+def _regressor(**params):
+    return MCDropoutRegressor(**{**TINY_REGRESSOR, **params})
+
+
+@pytest.fixture(scope="session")
+def tiny_params():
+    """The parameters of the small seeded classifier (a fresh dict)."""
+    return dict(TINY_CLASSIFIER)
+
+
+@pytest.fixture(scope="session")
+def make_classifier():
+    """Factory of small, fast, seeded classifiers; keywords override."""
+    return _classifier
+
+
+@pytest.fixture(scope="session")
+def make_regressor():
+    """Factory of small, fast, seeded regressors; keywords override."""
+    return _regressor
 
 
 @pytest.fixture(scope="session")
@@ -31,13 +62,13 @@ def multiclass_data():
 @pytest.fixture(scope="session")
 def binary_clf(binary_data):
     X, y = binary_data
-    return tiny().fit(X, y)
+    return _classifier().fit(X, y)
 
 
 @pytest.fixture(scope="session")
 def multiclass_clf(multiclass_data):
     X, y = multiclass_data
-    return tiny(hidden_layer_sizes=(16, 16), epochs=30).fit(X, y)
+    return _classifier(hidden_layer_sizes=(16, 16), epochs=30).fit(X, y)
 
 
 @pytest.fixture(scope="session")
@@ -51,4 +82,4 @@ def cancer():
 @pytest.fixture(scope="session")
 def mc_clf(cancer):
     X_train, _, y_train, _ = cancer
-    return tiny(hidden_layer_sizes=(8,), epochs=5).fit(X_train, y_train)
+    return _classifier(hidden_layer_sizes=(8,), epochs=5).fit(X_train, y_train)

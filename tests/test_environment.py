@@ -12,7 +12,6 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
-from conftest import tiny
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import check_param_validation
 
@@ -140,10 +139,10 @@ def test_parameters_are_validated_in_scikit_learns_words(Estimator):
         ({"p": None}, "'p' parameter"),
     ],
 )
-def test_bad_parameter_values_are_refused(binary_data, params, match):
+def test_bad_parameter_values_are_refused(binary_data, params, match, make_classifier):
     X, y = binary_data
     with pytest.raises(InvalidParameterError, match=match):
-        tiny(**params).fit(X[:20], y[:20])
+        make_classifier(**params).fit(X[:20], y[:20])
 
 
 # --------------------------------------------------------------------------
@@ -151,10 +150,12 @@ def test_bad_parameter_values_are_refused(binary_data, params, match):
 # --------------------------------------------------------------------------
 
 
-def test_threaded_grid_search_equals_sequential(binary_data):
+def test_threaded_grid_search_equals_sequential(binary_data, make_classifier):
     X, y = binary_data
     X, y = X[::2], y[::2]
-    search = GridSearchCV(tiny(epochs=3), {"p": [0.1, 0.4], "n_samples": [5, 10]}, cv=2)
+    search = GridSearchCV(
+        make_classifier(epochs=3), {"p": [0.1, 0.4], "n_samples": [5, 10]}, cv=2
+    )
     sequential = search.fit(X, y).cv_results_["mean_test_score"]
     with joblib.parallel_backend("threading", n_jobs=2):
         threaded = search.set_params(n_jobs=2).fit(X, y).cv_results_
@@ -183,12 +184,12 @@ def test_predictions_from_several_threads_are_identical(binary_clf, binary_data)
 # --------------------------------------------------------------------------
 
 
-def test_fitted_networks_are_collected_after_del(binary_data):
+def test_fitted_networks_are_collected_after_del(binary_data, make_classifier):
     # The sampler cache must not keep a network (and its traced graphs) alive.
     X, y = binary_data
     refs = []
     for seed in range(3):
-        clf = tiny(epochs=1, random_state=seed).fit(X, y)
+        clf = make_classifier(epochs=1, random_state=seed).fit(X, y)
         clf.predict_proba(X[:10])
         clf.predict_proba_samples(X[:10])
         refs.append(weakref.ref(clf.model_))
@@ -198,7 +199,7 @@ def test_fitted_networks_are_collected_after_del(binary_data):
 
 
 def test_networks_trained_without_a_twin_are_collected_after_del(
-    binary_data, monkeypatch
+    binary_data, monkeypatch, make_classifier
 ):
     # Networks too large for the twin cache train their own compiled loop,
     # which is cached per network and must go with it.
@@ -208,7 +209,7 @@ def test_networks_trained_without_a_twin_are_collected_after_del(
     X, y = binary_data
     refs = []
     for seed in range(2):
-        clf = tiny(epochs=2, random_state=seed).fit(X, y)
+        clf = make_classifier(epochs=2, random_state=seed).fit(X, y)
         refs.append(weakref.ref(clf.model_))
         del clf
     gc.collect()

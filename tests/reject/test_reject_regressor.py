@@ -6,37 +6,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import beta, norm
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import BayesianRidge, LinearRegression
 from sklearn.model_selection import KFold, cross_val_predict
-from sklearn.utils.estimator_checks import parametrize_with_checks
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sk_mcdropout import MCDropoutRegressor, RejectOptionRegressor
-
-
-class LinearWithStd(RegressorMixin, BaseEstimator):
-    """Weighted least squares with a std that grows with |x|: a small regressor
-    with ``predict(X, return_std=True)`` that validates its input as
-    scikit-learn's own do (BayesianRidge's ``return_std`` path fails on object
-    arrays, which would hide what the checks test of the meta-estimator)."""
-
-    def fit(self, X, y, sample_weight=None):
-        X, y = validate_data(self, X, y, y_numeric=True)
-        self.model_ = LinearRegression().fit(X, y, sample_weight=sample_weight)
-        return self
-
-    def predict(self, X, return_std=False):
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        mean = self.model_.predict(X)
-        return (mean, 0.1 + np.abs(X).mean(axis=1)) if return_std else mean
-
-
-@parametrize_with_checks([RejectOptionRegressor(LinearWithStd(), coverage=0.9)])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 class LookupRegressor(BayesianRidge):

@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import tiny
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
@@ -31,9 +30,9 @@ def splits():
 
 
 @pytest.fixture(scope="module")
-def mc_clf(splits):
+def mc_clf(splits, make_classifier):
     X_train, _, _, y_train, _, _ = splits
-    return tiny(hidden_layer_sizes=(8,), epochs=5).fit(X_train, y_train)
+    return make_classifier(hidden_layer_sizes=(8,), epochs=5).fit(X_train, y_train)
 
 
 def test_split_conformal_classifier_with_prefit_mc_dropout(splits, mc_clf):

@@ -12,12 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sk_mcdropout import MCDropoutRegressor
 
-TINY = dict(hidden_layer_sizes=(16,), epochs=5, learning_rate=0.01, n_samples=10)
 NOISE = 0.1
-
-
-def tiny(**params):
-    return MCDropoutRegressor(**{**TINY, "random_state": 0, **params})
 
 
 def _gap_data(n=200, seed=0, heteroscedastic=False):
@@ -119,10 +114,10 @@ def test_heteroscedastic_noise_follows_the_data(hetero):
     assert (noise_std > 0).all()
 
 
-def test_reproducible_and_invariant_to_rows(data):
+def test_reproducible_and_invariant_to_rows(data, make_regressor):
     X, y = data
-    first = tiny().fit(X, y)
-    second = tiny().fit(X, y)
+    first = make_regressor().fit(X, y)
+    second = make_regressor().fit(X, y)
     np.testing.assert_array_equal(first.predict(X), second.predict(X))
     mean, std = first.predict(X, return_std=True)
     np.testing.assert_array_equal(first.predict(X, return_std=True)[1], std)
@@ -131,12 +126,12 @@ def test_reproducible_and_invariant_to_rows(data):
     sub_mean, sub_std = first.predict(X[10:20], return_std=True)
     np.testing.assert_allclose(sub_mean, mean[10:20], rtol=1e-12)
     np.testing.assert_allclose(sub_std, std[10:20], rtol=1e-12)
-    assert not np.array_equal(tiny(random_state=1).fit(X, y).predict(X), mean)
+    assert not np.array_equal(make_regressor(random_state=1).fit(X, y).predict(X), mean)
 
 
-def test_n_samples_changes_prediction_not_the_noise(data):
+def test_n_samples_changes_prediction_not_the_noise(data, make_regressor):
     X, y = data
-    reg = tiny().fit(X, y)
+    reg = make_regressor().fit(X, y)
     noise = reg.noise_std_.copy()
     samples = reg.predict_samples(X[:5])
     reg.set_params(n_samples=4)
@@ -145,9 +140,9 @@ def test_n_samples_changes_prediction_not_the_noise(data):
     np.testing.assert_array_equal(reg.noise_std_, noise)
 
 
-def test_zero_dropout_is_the_deterministic_network(data):
+def test_zero_dropout_is_the_deterministic_network(data, make_regressor):
     X, y = data
-    reg = tiny(p=0.0).fit(X, y)
+    reg = make_regressor(p=0.0).fit(X, y)
     np.testing.assert_allclose(reg.predict(X), reg.predict_deterministic(X), atol=1e-5)
     assert reg.predict_uncertainty(X, kind="epistemic").max() == 0.0
     np.testing.assert_allclose(reg.predict_uncertainty(X), reg.noise_std_[0])
@@ -172,40 +167,40 @@ def test_heteroscedastic_pickle_round_trip(hetero):
 
 
 @pytest.mark.parametrize("noise", ["homoscedastic", "heteroscedastic"])
-def test_multi_output(data, noise):
+def test_multi_output(data, noise, make_regressor):
     X, y = data
     Y = np.column_stack([y, 100 * y + 1000])
-    reg = tiny(noise=noise).fit(X, Y)
+    reg = make_regressor(noise=noise).fit(X, Y)
     mean, std = reg.predict(X, return_std=True)
     assert mean.shape == std.shape == (len(X), 2)
     assert reg.predict_samples(X).shape == (reg.n_samples, len(X), 2)
     # Targets are standardised per output, so the second is 100 x the first.
     np.testing.assert_allclose(mean[:, 1], 100 * mean[:, 0] + 1000, rtol=0.05)
     assert (std[:, 1] > 20 * std[:, 0]).all()
-    column = tiny(noise=noise).fit(X, y[:, None])
+    column = make_regressor(noise=noise).fit(X, y[:, None])
     assert column.predict(X).shape == (len(X), 1)
     assert column.predict(X, return_std=True)[1].shape == (len(X), 1)
 
 
-def test_transformed_target_regressor(data):
+def test_transformed_target_regressor(data, make_regressor):
     X, y = data
     ttr = TransformedTargetRegressor(
-        regressor=tiny(epochs=30), transformer=StandardScaler()
+        regressor=make_regressor(epochs=30), transformer=StandardScaler()
     ).fit(X, 1000 * y + 5000)
     pred = ttr.predict(X)
     assert pred.shape == (len(X),)
     assert ttr.score(X, 1000 * y + 5000) > 0.5
     log_ttr = TransformedTargetRegressor(
-        regressor=tiny(), func=np.log, inverse_func=np.exp
+        regressor=make_regressor(), func=np.log, inverse_func=np.exp
     ).fit(X, np.exp(y))
     assert (log_ttr.predict(X) > 0).all()
 
 
-def test_grid_search_and_cross_validate(data):
+def test_grid_search_and_cross_validate(data, make_regressor):
     X, y = data
     X, y = X[::2], y[::2]
     grid = GridSearchCV(
-        tiny(epochs=3),
+        make_regressor(epochs=3),
         [{"p": [0.05, 0.2]}, {"n_samples": [5, 10]}, {"noise": ["heteroscedastic"]}],
         cv=2,
     ).fit(X, y)
@@ -214,7 +209,7 @@ def test_grid_search_and_cross_validate(data):
     assert grid.predict(X).shape == (len(X),)
     assert grid.best_estimator_.predict(X, return_std=True)[1].shape == (len(X),)
     scores = cross_validate(
-        make_pipeline(StandardScaler(), tiny()),
+        make_pipeline(StandardScaler(), make_regressor()),
         X,
         y,
         cv=KFold(2, shuffle=True, random_state=0),
@@ -223,7 +218,7 @@ def test_grid_search_and_cross_validate(data):
     assert np.isfinite(scores["test_r2"]).all()
 
 
-def test_user_network(data):
+def test_user_network(data, make_regressor):
     import keras
 
     def build(meta, p):
@@ -233,41 +228,41 @@ def test_user_network(data):
         return keras.Model(inputs, keras.layers.Dense(1)(hidden))
 
     X, y = data
-    reg = tiny(model=build, p=0.3).fit(X, y)
+    reg = make_regressor(model=build, p=0.3).fit(X, y)
     assert reg.model_.layers[2].rate == 0.3
     assert reg.predict(X, return_std=True)[1].shape == (len(X),)
     # The same network has too few outputs for a heteroscedastic fit.
     with pytest.raises(ValueError, match="2 columns"):
-        tiny(model=build, noise="heteroscedastic").fit(X, y)
+        make_regressor(model=build, noise="heteroscedastic").fit(X, y)
 
 
-def test_errors(reg, data):
+def test_errors(reg, data, make_regressor):
     X, y = data
     with pytest.raises(ValueError, match="'noise' parameter of MCDropoutRegressor"):
-        tiny(noise="gaussian").fit(X, y)
+        make_regressor(noise="gaussian").fit(X, y)
     with pytest.raises(ValueError, match="requires y"):
-        tiny().fit(X, None)
+        make_regressor().fit(X, None)
     with pytest.raises(ValueError, match="kind must be one of"):
         reg.predict_uncertainty(X, kind="both")
     with pytest.raises(ValueError, match="1 features"):
         reg.predict(np.ones((3, 2)))
     with pytest.raises(ValueError, match="NaN"):
-        tiny().fit(X, np.where(np.arange(len(y)) == 3, np.nan, y))
+        make_regressor().fit(X, np.where(np.arange(len(y)) == 3, np.nan, y))
     with pytest.raises(TypeError, match="[Ss]parse"):
-        tiny().fit(sp.csr_matrix(X), y)
+        make_regressor().fit(sp.csr_matrix(X), y)
     with pytest.raises(ValueError, match="p"):
-        tiny(p=1.0).fit(X, y)
-    fitted = tiny().fit(X, y).set_params(noise="heteroscedastic")
+        make_regressor(p=1.0).fit(X, y)
+    fitted = make_regressor().fit(X, y).set_params(noise="heteroscedastic")
     with pytest.raises(ValueError, match="Refit"):
         fitted.predict(X)
     with pytest.raises(Exception, match="not fitted"):
-        tiny().predict(X)
+        make_regressor().predict(X)
 
 
-def test_memory_caches_the_noise_estimate_too(data, tmp_path):
+def test_memory_caches_the_noise_estimate_too(data, tmp_path, make_regressor):
     X, y = data
-    first = tiny(memory=str(tmp_path)).fit(X, y)
-    second = tiny(memory=str(tmp_path), n_samples=3).fit(X, y)
+    first = make_regressor(memory=str(tmp_path)).fit(X, y)
+    second = make_regressor(memory=str(tmp_path), n_samples=3).fit(X, y)
     np.testing.assert_array_equal(first.noise_std_, second.noise_std_)
     np.testing.assert_array_equal(
         first.predict_samples(X)[:3], second.predict_samples(X)
@@ -293,15 +288,15 @@ def test_noise_is_estimated_on_held_out_rows(reg, data):
     assert 0.9 < covered < 0.99
 
 
-def test_training_row_noise_is_still_available(data):
+def test_training_row_noise_is_still_available(data, make_regressor):
     # calibration_fraction=None: the weights see every row, and the noise is
     # the mean squared residual of the passes on those same rows.
     X, y = data
-    old = tiny(calibration_fraction=None, n_samples=100).fit(X, y)
+    old = make_regressor(calibration_fraction=None, n_samples=100).fit(X, y)
     means = old.predict_samples(X)
     expected = np.mean((y - means) ** 2)
     np.testing.assert_allclose(old.noise_std_[0] ** 2, expected, rtol=1e-3)
-    new = tiny().fit(X, y)
+    new = make_regressor().fit(X, y)
     assert not np.array_equal(old.predict(X), new.predict(X))
 
 
@@ -344,11 +339,13 @@ def test_fit_noise_scale_closed_forms():
     np.testing.assert_array_equal(calibration_split(50, 0.1, seed=3)[1], cal_rows)
 
 
-def test_calibration_fraction_errors(data):
+def test_calibration_fraction_errors(data, make_regressor):
     X, y = data
     for bad in (0.0, 1.0, 1.5):
         with pytest.raises(ValueError, match="calibration_fraction"):
-            tiny(calibration_fraction=bad).fit(X, y)
+            make_regressor(calibration_fraction=bad).fit(X, y)
     with pytest.raises(ValueError, match="at least 2 training rows"):
-        tiny().fit(X[:1], y[:1])
-    assert tiny(calibration_fraction=None).fit(X[:1], y[:1]).noise_std_.shape == (1,)
+        make_regressor().fit(X[:1], y[:1])
+    assert make_regressor(calibration_fraction=None).fit(
+        X[:1], y[:1]
+    ).noise_std_.shape == (1,)

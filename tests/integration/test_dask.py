@@ -8,10 +8,9 @@ recommends for several workers on one machine.
 import joblib
 import numpy as np
 import pytest
-from conftest import TINY
 from sklearn.model_selection import GridSearchCV
 
-from sk_mcdropout import MCDropoutClassifier, limit_tf_threads
+from sk_mcdropout import limit_tf_threads
 from sk_mcdropout._keras import _backend
 
 distributed = pytest.importorskip("distributed")
@@ -52,9 +51,9 @@ def client(tf_env):
 
 
 @pytest.fixture(scope="module")
-def fitted(binary_data):
+def fitted(binary_data, make_classifier):
     X, y = binary_data
-    return MCDropoutClassifier(**{**TINY, "epochs": 3, "random_state": 0}).fit(X, y)
+    return make_classifier(epochs=3).fit(X, y)
 
 
 def test_workers_cap_tensorflow_threads(client, tf_env):
@@ -65,10 +64,12 @@ def test_workers_cap_tensorflow_threads(client, tf_env):
         assert {name: environ.get(name) for name in tf_env} == tf_env
 
 
-def test_grid_search_on_the_cluster_matches_sequential(client, binary_data):
+def test_grid_search_on_the_cluster_matches_sequential(
+    client, binary_data, make_classifier
+):
     X, y = binary_data
     X, y = X[:200], y[:200]
-    clf = MCDropoutClassifier(**{**TINY, "epochs": 3, "random_state": 0})
+    clf = make_classifier(epochs=3)
     grid = {"p": [0.1, 0.3], "n_samples": [5, 10]}
     sequential = GridSearchCV(clf, grid, cv=2, refit=False).fit(X, y)
     with joblib.parallel_backend("dask"):
@@ -79,9 +80,9 @@ def test_grid_search_on_the_cluster_matches_sequential(client, binary_data):
         )
 
 
-def test_a_fit_on_a_worker_equals_a_local_fit(client, binary_data):
+def test_a_fit_on_a_worker_equals_a_local_fit(client, binary_data, make_classifier):
     X, y = binary_data
-    clf = MCDropoutClassifier(**{**TINY, "epochs": 3, "random_state": 0})
+    clf = make_classifier(epochs=3)
 
     def fit():
         return clf.fit(X, y).predict_proba(X)

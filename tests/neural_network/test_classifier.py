@@ -7,7 +7,6 @@ import pickle
 import joblib
 import numpy as np
 import pytest
-from conftest import tiny
 from sklearn.metrics import accuracy_score
 
 from sk_mcdropout import MCDropoutClassifier
@@ -48,18 +47,18 @@ def test_passes_differ_and_mc_differs_from_deterministic(binary_clf, binary_data
     assert not np.allclose(det, binary_clf.predict_proba(X[:50]))
 
 
-def test_zero_dropout_equals_deterministic_pass(binary_data):
+def test_zero_dropout_equals_deterministic_pass(binary_data, make_classifier):
     X, y = binary_data
-    clf = tiny(p=0.0, epochs=2).fit(X, y)
+    clf = make_classifier(p=0.0, epochs=2).fit(X, y)
     np.testing.assert_allclose(
         clf.predict_proba(X), clf.predict_proba_deterministic(X), atol=1e-6
     )
     assert clf.predict_uncertainty(X).max() == 0.0
 
 
-def test_n_samples_is_a_prediction_time_parameter(binary_data):
+def test_n_samples_is_a_prediction_time_parameter(binary_data, make_classifier):
     X, y = binary_data
-    clf = tiny().fit(X, y)
+    clf = make_classifier().fit(X, y)
     network = clf.model_
     weights = [w.copy() for w in network.get_weights()]
     small = clf.predict_proba_samples(X[:10])
@@ -106,20 +105,20 @@ def test_pickle_joblib_and_deepcopy_round_trips(binary_clf, binary_data):
     np.testing.assert_array_equal(copy.deepcopy(binary_clf).predict_proba(X), expected)
 
 
-def test_same_random_state_same_model_and_predictions(binary_data):
+def test_same_random_state_same_model_and_predictions(binary_data, make_classifier):
     X, y = binary_data
-    a = tiny(random_state=3, epochs=3).fit(X, y)
-    b = tiny(random_state=3, epochs=3).fit(X, y)
-    c = tiny(random_state=4, epochs=3).fit(X, y)
+    a = make_classifier(random_state=3, epochs=3).fit(X, y)
+    b = make_classifier(random_state=3, epochs=3).fit(X, y)
+    c = make_classifier(random_state=4, epochs=3).fit(X, y)
     for wa, wb in zip(a.model_.get_weights(), b.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(wa, wb)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     assert not np.allclose(a.predict_proba(X), c.predict_proba(X))
 
 
-def test_verbose_zero_is_silent(binary_data, capfd):
+def test_verbose_zero_is_silent(binary_data, capfd, make_classifier):
     X, y = binary_data
-    clf = tiny(epochs=2).fit(X, y)
+    clf = make_classifier(epochs=2).fit(X, y)
     clf.predict_proba(X)
     out, err = capfd.readouterr()
     assert out == "" and err == ""

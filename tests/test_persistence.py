@@ -8,7 +8,6 @@ import joblib
 import keras
 import numpy as np
 import pytest
-from conftest import tiny
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -74,15 +73,15 @@ def test_regressor_round_trip(noise, tmp_path, no_unpickling):
     )
 
 
-def test_pipeline_round_trip(cancer, tmp_path, no_unpickling):
+def test_pipeline_round_trip(cancer, tmp_path, no_unpickling, make_classifier):
     pytest.importorskip("skops.io")
     pd = pytest.importorskip("pandas")
     X_train, X_test, y_train, _ = cancer
     columns = [f"f{i}" for i in range(X_train.shape[1])]
     labels = np.array(["benign", "malignant"])[y_train]
-    pipe = make_pipeline(StandardScaler(), tiny(hidden_layer_sizes=(8,), epochs=2)).fit(
-        pd.DataFrame(X_train, columns=columns), labels
-    )
+    pipe = make_pipeline(
+        StandardScaler(), make_classifier(hidden_layer_sizes=(8,), epochs=2)
+    ).fit(pd.DataFrame(X_train, columns=columns), labels)
     save(pipe, tmp_path / "pipe.skmcd")
     restored = load(tmp_path / "pipe.skmcd")
     frame = pd.DataFrame(X_test, columns=columns)
@@ -114,9 +113,11 @@ def test_wrapped_network_and_build_function_need_no_code(cancer, tmp_path):
     _same_classifier(load(tmp_path / "wrapped.skmcd"), wrapped, X_test)
 
 
-def test_concrete_dropout_round_trip(cancer, tmp_path):
+def test_concrete_dropout_round_trip(cancer, tmp_path, make_classifier):
     X_train, X_test, y_train, _ = cancer
-    clf = tiny(p="concrete", hidden_layer_sizes=(8, 8), epochs=1).fit(X_train, y_train)
+    clf = make_classifier(p="concrete", hidden_layer_sizes=(8, 8), epochs=1).fit(
+        X_train, y_train
+    )
     save(clf, tmp_path / "concrete.skmcd")
     restored = load(tmp_path / "concrete.skmcd")
     np.testing.assert_array_equal(restored.dropout_rates_, clf.dropout_rates_)
@@ -173,10 +174,12 @@ def test_safe_mode_refuses_code_in_the_network(cancer, tmp_path):
         load(tmp_path / "lambda.skmcd")
 
 
-def test_skops_round_trip(mc_clf, cancer, tmp_path):
+def test_skops_round_trip(mc_clf, cancer, tmp_path, make_classifier):
     sio = pytest.importorskip("skops.io")
     X_train, X_test, y_train, _ = cancer
-    pipe = make_pipeline(StandardScaler(), tiny(hidden_layer_sizes=(8,), epochs=1))
+    pipe = make_pipeline(
+        StandardScaler(), make_classifier(hidden_layer_sizes=(8,), epochs=1)
+    )
     pipe.fit(X_train, y_train)
     for obj in (mc_clf, pipe):
         path = tmp_path / "model.skops"

@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-from conftest import tiny
 from sklearn.model_selection import GridSearchCV
 
 from sk_mcdropout import MCDropoutClassifier
@@ -79,9 +78,9 @@ def rates(clf):
     ]
 
 
-def test_batchnorm_stays_in_inference_mode(binary_data):
+def test_batchnorm_stays_in_inference_mode(binary_data, make_classifier):
     X, y = binary_data
-    clf = tiny(model=bn_dropout_net, p=0.0, epochs=3).fit(X, y)
+    clf = make_classifier(model=bn_dropout_net, p=0.0, epochs=3).fit(X, y)
     # With p=0 the MC mean must be the inference-mode pass: BatchNormalization
     # in training mode would normalise with the batch statistics instead.
     np.testing.assert_allclose(
@@ -101,25 +100,25 @@ def test_batchnorm_stays_in_inference_mode(binary_data):
         np.testing.assert_array_equal(b, a)
 
 
-def test_build_function_receives_p(binary_data):
+def test_build_function_receives_p(binary_data, make_classifier):
     X, y = binary_data
-    clf = tiny(model=bn_dropout_net, p=0.35, epochs=1).fit(X, y)
+    clf = make_classifier(model=bn_dropout_net, p=0.35, epochs=1).fit(X, y)
     assert rates(clf) == [pytest.approx(0.35)]
 
 
-def test_p_overrides_rates_of_a_build_function_without_p(binary_data):
+def test_p_overrides_rates_of_a_build_function_without_p(binary_data, make_classifier):
     X, y = binary_data
-    clf = tiny(model=sequential_net, p=0.1, epochs=1).fit(X, y)
+    clf = make_classifier(model=sequential_net, p=0.1, epochs=1).fit(X, y)
     assert rates(clf) == [pytest.approx(0.1)] * 2
-    keep = tiny(model=sequential_net, p=None, epochs=1).fit(X, y)
+    keep = make_classifier(model=sequential_net, p=None, epochs=1).fit(X, y)
     assert rates(keep) == [0.5, 0.5]
     assert keep.predict_uncertainty(X).max() > 0
 
 
-def test_grid_search_over_p_with_a_build_function(binary_data):
+def test_grid_search_over_p_with_a_build_function(binary_data, make_classifier):
     X, y = binary_data
     search = GridSearchCV(
-        tiny(model=sequential_net, epochs=2), {"p": [0.1, 0.4]}, cv=2
+        make_classifier(model=sequential_net, epochs=2), {"p": [0.1, 0.4]}, cv=2
     ).fit(X, y)
     assert (
         rates(search.best_estimator_) == [pytest.approx(search.best_params_["p"])] * 2
@@ -127,9 +126,9 @@ def test_grid_search_over_p_with_a_build_function(binary_data):
     assert list(search.cv_results_["param_p"]) == [0.1, 0.4]
 
 
-def test_deterministic_branch_merged_with_dropout_branch(binary_data):
+def test_deterministic_branch_merged_with_dropout_branch(binary_data, make_classifier):
     X, y = binary_data
-    clf = tiny(model=skip_net, epochs=2, p=None).fit(X, y)
+    clf = make_classifier(model=skip_net, epochs=2, p=None).fit(X, y)
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
     rows = np.array([5, 1, 300])
@@ -137,32 +136,34 @@ def test_deterministic_branch_merged_with_dropout_branch(binary_data):
     assert clf.predict_uncertainty(X).max() > 0
 
 
-def test_single_sigmoid_output_gives_two_columns(binary_data):
+def test_single_sigmoid_output_gives_two_columns(binary_data, make_classifier):
     X, y = binary_data
-    clf = tiny(model=sigmoid_net, loss="binary_crossentropy", epochs=3).fit(X, y)
+    clf = make_classifier(model=sigmoid_net, loss="binary_crossentropy", epochs=3).fit(
+        X, y
+    )
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
     assert clf.score(X, y) > 0.8
 
 
-def test_keras_model_instance(multiclass_data):
+def test_keras_model_instance(multiclass_data, make_classifier):
     X, y = multiclass_data
     model = bn_dropout_net({"n_features_in_": 4, "n_classes_": 3}, p=0.2)
-    clf = tiny(model=model, epochs=5).fit(X, y)
+    clf = make_classifier(model=model, epochs=5).fit(X, y)
     assert clf.predict_proba(X).shape == (len(X), 3)
 
 
-def test_network_without_dropout_is_refused(binary_data):
+def test_network_without_dropout_is_refused(binary_data, make_classifier):
     X, y = binary_data
     with pytest.raises(ValueError, match="no keras.layers.Dropout layer"):
-        tiny(model=no_dropout_net).fit(X, y)
+        make_classifier(model=no_dropout_net).fit(X, y)
 
 
-def test_subclassed_network_is_refused(binary_data):
+def test_subclassed_network_is_refused(binary_data, make_classifier):
     X, y = binary_data
     with pytest.raises(ValueError, match="subclassed keras.Model"):
-        tiny(model=subclassed_net).fit(X, y)
+        make_classifier(model=subclassed_net).fit(X, y)
 
 
 def test_model_routed_parameters_reach_the_build_function(binary_data):

@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY
 from joblib import Memory
 from sklearn.model_selection import GridSearchCV
 
@@ -20,9 +19,15 @@ class CountingClassifier(MCDropoutClassifier):
         return super()._fit_keras_model(*args, **kwargs)
 
 
-def counting(memory, **params):
-    params = {**TINY, "epochs": 3, "random_state": 0, "memory": memory, **params}
-    return CountingClassifier(**params)
+@pytest.fixture
+def counting(tiny_params):
+    """A counting classifier with the cache at ``memory``."""
+
+    def make(memory, **params):
+        params = {**tiny_params, "epochs": 3, "memory": memory, **params}
+        return CountingClassifier(**params)
+
+    return make
 
 
 @pytest.fixture
@@ -48,7 +53,7 @@ def assert_same_fit(a, b, X):
     np.testing.assert_array_equal(a.predict_uncertainty(X), b.predict_uncertainty(X))
 
 
-def test_hit_is_bit_identical_and_does_not_train(data, tmp_path):
+def test_hit_is_bit_identical_and_does_not_train(data, tmp_path, counting):
     X, y = data
     CountingClassifier.trained = 0
     first = counting(tmp_path).fit(X, y)
@@ -64,7 +69,7 @@ def test_hit_is_bit_identical_and_does_not_train(data, tmp_path):
     assert entries(tmp_path) == 1
 
 
-def test_prediction_time_parameters_are_not_in_the_key(data, tmp_path):
+def test_prediction_time_parameters_are_not_in_the_key(data, tmp_path, counting):
     X, y = data
     CountingClassifier.trained = 0
     counting(tmp_path).fit(X, y)
@@ -92,7 +97,7 @@ def test_prediction_time_parameters_are_not_in_the_key(data, tmp_path):
     ],
     ids=lambda change: next(iter(change)),
 )
-def test_training_parameters_are_in_the_key(change, data, tmp_path):
+def test_training_parameters_are_in_the_key(change, data, tmp_path, counting):
     X, y = data
     CountingClassifier.trained = 0
     base = counting(tmp_path).fit(X, y)
@@ -102,7 +107,7 @@ def test_training_parameters_are_in_the_key(change, data, tmp_path):
     assert not np.array_equal(base.predict_proba(X), other.predict_proba(X))
 
 
-def test_data_and_weights_are_in_the_key(data, tmp_path):
+def test_data_and_weights_are_in_the_key(data, tmp_path, counting):
     X, y = data
     CountingClassifier.trained = 0
     counting(tmp_path).fit(X, y)
@@ -147,7 +152,7 @@ def build_b(meta, p):
     )
 
 
-def test_build_function_is_in_the_key(data, tmp_path):
+def test_build_function_is_in_the_key(data, tmp_path, counting):
     X, y = data
     CountingClassifier.trained = 0
     counting(tmp_path, model=build_a).fit(X, y)
@@ -156,7 +161,7 @@ def test_build_function_is_in_the_key(data, tmp_path):
     assert CountingClassifier.trained == 2
 
 
-def test_no_cache_without_int_random_state_or_with_warm_start(data, tmp_path):
+def test_no_cache_without_int_random_state_or_with_warm_start(data, tmp_path, counting):
     X, y = data
     CountingClassifier.trained = 0
     counting(tmp_path, random_state=None).fit(X, y)
@@ -171,7 +176,7 @@ def test_no_cache_without_int_random_state_or_with_warm_start(data, tmp_path):
     assert entries(tmp_path) == 0
 
 
-def test_restored_state_replaces_the_previous_fit(data, tmp_path):
+def test_restored_state_replaces_the_previous_fit(data, tmp_path, counting):
     X, y = data
     columns = [f"f{i}" for i in range(X.shape[1])]
     counting(tmp_path).fit(X, y)
@@ -181,16 +186,16 @@ def test_restored_state_replaces_the_previous_fit(data, tmp_path):
     assert not hasattr(clf, "feature_names_in_")
 
 
-def test_invalid_memory_is_refused(data):
+def test_invalid_memory_is_refused(data, counting):
     X, y = data
     with pytest.raises(ValueError, match="memory"):
         counting(memory=3).fit(X, y)
 
 
-def test_grid_search_across_processes(data, tmp_path):
+def test_grid_search_across_processes(data, tmp_path, make_classifier):
     X, y = data
     grid = {"p": [0.1, 0.3], "n_samples": [5, 10]}
-    clf = MCDropoutClassifier(**{**TINY, "epochs": 3, "random_state": 0})
+    clf = make_classifier(epochs=3)
     plain = GridSearchCV(clf, grid, cv=2).fit(X, y)
     cached = GridSearchCV(clf.set_params(memory=tmp_path), grid, cv=2, n_jobs=2)
     cached.fit(X, y)

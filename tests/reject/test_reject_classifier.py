@@ -18,7 +18,6 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_mcdropout import MCDropoutClassifier, RejectOptionClassifier
 from sk_mcdropout.metrics import coverage_at_risk, selective_risk_at_coverage
@@ -36,21 +35,6 @@ MC_MEASURES = {
     "variation_ratio": variation_ratio,
     "predicted_class_std": predicted_class_std,
 }
-
-EXPECTED_FAILED_CHECKS = {
-    "check_classifiers_train": (
-        "predict returns reject_label for the rejected rows, so by design it "
-        "differs from the argmax of predict_proba there."
-    ),
-}
-
-
-@parametrize_with_checks(
-    [RejectOptionClassifier(LogisticRegression(), coverage=0.9)],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import tiny
 
 from sk_mcdropout import _keras as _network
 
@@ -19,20 +18,22 @@ def _two_ways(clf, X, n_passes=12):
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
-def test_folded_masks_equal_masked_activations(binary_data, activation):
+def test_folded_masks_equal_masked_activations(
+    binary_data, activation, make_classifier
+):
     # relu layers also fold the next mask into their columns; tanh does not.
     X, y = binary_data
-    clf = tiny(hidden_layer_sizes=(16, 8), activation=activation, epochs=1)
+    clf = make_classifier(hidden_layer_sizes=(16, 8), activation=activation, epochs=1)
     clf.fit(X, y)
     folded, plain = _two_ways(clf, X[:50])
     np.testing.assert_allclose(folded, plain, atol=1e-6)
     assert not np.allclose(plain[0], plain[1])
 
 
-def test_manual_pass_matches_sampler(binary_data):
+def test_manual_pass_matches_sampler(binary_data, make_classifier):
     # Pass k is the network with the k-th mask of each Dropout layer applied.
     X, y = binary_data
-    clf = tiny(hidden_layer_sizes=(8,), epochs=1).fit(X, y)
+    clf = make_classifier(hidden_layer_sizes=(8,), epochs=1).fit(X, y)
     dense = [
         layer for layer in clf.model_.layers if isinstance(layer, keras.layers.Dense)
     ]

@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiny
 from sklearn.base import clone, is_classifier
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
@@ -33,17 +32,17 @@ def test_is_a_classifier_with_honest_tags():
     )
 
 
-def test_pipeline(binary_data):
+def test_pipeline(binary_data, make_classifier):
     X, y = binary_data
-    pipe = make_pipeline(StandardScaler(), tiny(epochs=3)).fit(X, y)
+    pipe = make_pipeline(StandardScaler(), make_classifier(epochs=3)).fit(X, y)
     assert pipe.predict_proba(X).shape == (len(X), 2)
     assert pipe.score(X, y) > 0.8
 
 
-def test_grid_search_over_p_and_n_samples(multiclass_data):
+def test_grid_search_over_p_and_n_samples(multiclass_data, make_classifier):
     X, y = multiclass_data
     search = GridSearchCV(
-        tiny(epochs=5),
+        make_classifier(epochs=5),
         {"p": [0.1, 0.3], "n_samples": [5, 10]},
         scoring="neg_log_loss",
         cv=3,
@@ -58,26 +57,28 @@ def test_grid_search_over_p_and_n_samples(multiclass_data):
     )
 
 
-def test_cross_validate_roc_auc(binary_data):
+def test_cross_validate_roc_auc(binary_data, make_classifier):
     X, y = binary_data
-    result = cross_validate(tiny(epochs=3), X, y, cv=3, scoring="roc_auc")
+    result = cross_validate(make_classifier(epochs=3), X, y, cv=3, scoring="roc_auc")
     assert (result["test_score"] > 0.9).all()
 
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
 @pytest.mark.parametrize("which", ["binary", "multiclass"])
-def test_calibrated_classifier_cv(which, method, request):
+def test_calibrated_classifier_cv(which, method, request, make_classifier):
     X, y = request.getfixturevalue(f"{which}_data")
-    calibrated = CalibratedClassifierCV(tiny(epochs=5), method=method, cv=3).fit(X, y)
+    calibrated = CalibratedClassifierCV(
+        make_classifier(epochs=5), method=method, cv=3
+    ).fit(X, y)
     proba = calibrated.predict_proba(X)
     assert proba.shape == (len(X), len(np.unique(y)))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
 
 
-def test_calibration_of_a_frozen_fitted_estimator(binary_data):
+def test_calibration_of_a_frozen_fitted_estimator(binary_data, make_classifier):
     X, y = binary_data
     X_fit, X_cal, y_fit, y_cal = train_test_split(X, y, random_state=0, stratify=y)
-    clf = tiny().fit(X_fit, y_fit)
+    clf = make_classifier().fit(X_fit, y_fit)
     calibrated = CalibratedClassifierCV(FrozenEstimator(clf), method="sigmoid")
     calibrated.fit(X_cal, y_cal)
     assert calibrated.predict_proba(X_cal).shape == (len(X_cal), 2)
@@ -90,20 +91,20 @@ def test_clone_keeps_parameters_and_drops_fitted_state(binary_clf):
     assert not hasattr(cloned, "model_")
 
 
-def test_dataframe_records_feature_names(binary_data):
+def test_dataframe_records_feature_names(binary_data, make_classifier):
     X, y = binary_data
     df = pd.DataFrame(X[:, :5], columns=[f"f{i}" for i in range(5)])
-    clf = tiny(epochs=2).fit(df, y)
+    clf = make_classifier(epochs=2).fit(df, y)
     np.testing.assert_array_equal(clf.feature_names_in_, df.columns)
     assert clf.predict_proba(df).shape == (len(df), 2)
     with pytest.raises(ValueError, match="feature names"):
         clf.predict_proba(df.rename(columns={"f0": "other"}))
 
 
-def test_string_class_labels(multiclass_data):
+def test_string_class_labels(multiclass_data, make_classifier):
     X, y = multiclass_data
     names = np.array(["setosa", "versicolor", "virginica"])[y]
-    clf = tiny(epochs=5).fit(X, names)
+    clf = make_classifier(epochs=5).fit(X, names)
     np.testing.assert_array_equal(clf.classes_, names[[0, 50, 100]])
     assert set(clf.predict(X)) <= set(names)
     assert clf.score(X, names) > 0.7

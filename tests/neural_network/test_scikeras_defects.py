@@ -7,26 +7,27 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import tensorflow as tf
-from conftest import tiny
 
 from sk_mcdropout import MCDropoutClassifier, _compat
 
 
-def test_unseeded_fit_after_seeded_fit(binary_data):
+def test_unseeded_fit_after_seeded_fit(binary_data, make_classifier):
     X, y = binary_data
-    tiny(epochs=1, random_state=0).fit(X, y)
+    make_classifier(epochs=1, random_state=0).fit(X, y)
     # scikeras leaves op determinism on: the next unseeded, shuffling fit
     # raised "Random ops require a seed to be set when determinism is enabled".
     assert not _compat.op_determinism_enabled()
-    clf = tiny(epochs=1, random_state=None, shuffle=True).fit(X, y)
+    clf = make_classifier(epochs=1, random_state=None, shuffle=True).fit(X, y)
     assert clf.predict_proba(X[:3]).shape == (3, 2)
 
 
-def test_random_state_instance_is_honoured(binary_data):
+def test_random_state_instance_is_honoured(binary_data, make_classifier):
     X, y = binary_data
 
     def proba(rs):
-        return tiny(epochs=1, random_state=rs).fit(X, y).predict_proba(X[:20])
+        return (
+            make_classifier(epochs=1, random_state=rs).fit(X, y).predict_proba(X[:20])
+        )
 
     a = proba(np.random.RandomState(1))
     # scikeras turned every RandomState into seed 0.
@@ -34,15 +35,17 @@ def test_random_state_instance_is_honoured(binary_data):
     np.testing.assert_array_equal(a, proba(np.random.RandomState(1)))
 
 
-def test_unseeded_fits_differ(binary_data):
+def test_unseeded_fits_differ(binary_data, make_classifier):
     X, y = binary_data
-    a = tiny(epochs=1, random_state=None).fit(X, y).predict_proba(X[:20])
-    b = tiny(epochs=1, random_state=None).fit(X, y).predict_proba(X[:20])
+    a = make_classifier(epochs=1, random_state=None).fit(X, y).predict_proba(X[:20])
+    b = make_classifier(epochs=1, random_state=None).fit(X, y).predict_proba(X[:20])
     assert not np.allclose(a, b)
 
 
 @pytest.mark.parametrize("random_state", [0, None])
-def test_global_random_state_is_left_as_found(binary_data, random_state):
+def test_global_random_state_is_left_as_found(
+    binary_data, random_state, make_classifier
+):
     X, y = binary_data
 
     def draws():
@@ -59,14 +62,14 @@ def test_global_random_state_is_left_as_found(binary_data, random_state):
 
     seed_all()
     draws()
-    clf = tiny(epochs=1, random_state=random_state).fit(X, y)
+    clf = make_classifier(epochs=1, random_state=random_state).fit(X, y)
     clf.predict_proba(X[:10])
     assert draws() == expected
 
 
-def test_float64_after_float32_fit(binary_data):
+def test_float64_after_float32_fit(binary_data, make_classifier):
     X, y = binary_data
-    clf = tiny(epochs=1).fit(X.astype(np.float32), y)
+    clf = make_classifier(epochs=1).fit(X.astype(np.float32), y)
     proba64 = clf.predict_proba(X.astype(np.float64))
     np.testing.assert_array_equal(proba64, clf.predict_proba(X.astype(np.float32)))
 
@@ -93,59 +96,59 @@ def test_wrong_feature_count_uses_sklearn_wording(binary_clf, binary_data):
 
 
 @pytest.mark.parametrize("fmt", ["csr_matrix", "csr_array"])
-def test_sparse_input_is_refused(binary_clf, binary_data, fmt):
+def test_sparse_input_is_refused(binary_clf, binary_data, fmt, make_classifier):
     X, y = binary_data
     sparse = getattr(sp, fmt)(X)
     with pytest.raises(TypeError, match="Sparse data was passed"):
-        tiny().fit(sparse, y)
+        make_classifier().fit(sparse, y)
     with pytest.raises(TypeError, match="Sparse data was passed"):
         binary_clf.predict_proba(sparse)
 
 
-def test_single_class_is_refused(binary_data):
+def test_single_class_is_refused(binary_data, make_classifier):
     X, _ = binary_data
     with pytest.raises(ValueError, match="at least 2 classes.*only one class: 1"):
-        tiny().fit(X[:20], np.ones(20, dtype=int))
+        make_classifier().fit(X[:20], np.ones(20, dtype=int))
 
 
-def test_all_weight_on_one_class_is_refused(binary_data):
+def test_all_weight_on_one_class_is_refused(binary_data, make_classifier):
     X, y = binary_data
     weight = (y == 1).astype(float)
     with pytest.raises(ValueError, match="only one class: 1"):
-        tiny().fit(X, y, sample_weight=weight)
+        make_classifier().fit(X, y, sample_weight=weight)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_nan_and_inf_are_refused(binary_clf, binary_data, bad):
+def test_nan_and_inf_are_refused(binary_clf, binary_data, bad, make_classifier):
     X, y = binary_data
     X_bad = X.copy()
     X_bad[3, 2] = bad
     with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
-        tiny().fit(X_bad, y)
+        make_classifier().fit(X_bad, y)
     with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
         binary_clf.predict_proba(X_bad)
 
 
-def test_multilabel_target_is_refused(binary_data):
+def test_multilabel_target_is_refused(binary_data, make_classifier):
     X, y = binary_data
     with pytest.raises(ValueError, match="y should be a 1d array"):
-        tiny().fit(X, np.column_stack([y, 1 - y]))
+        make_classifier().fit(X, np.column_stack([y, 1 - y]))
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
-        tiny().fit(X, y + 0.5)
+        make_classifier().fit(X, y + 0.5)
 
 
-def test_class_weight_does_not_modify_sample_weight(binary_data):
+def test_class_weight_does_not_modify_sample_weight(binary_data, make_classifier):
     X, y = binary_data
     weight = np.ones(len(y))
-    tiny(epochs=1, class_weight="balanced").fit(X, y, sample_weight=weight)
+    make_classifier(epochs=1, class_weight="balanced").fit(X, y, sample_weight=weight)
     np.testing.assert_array_equal(weight, np.ones(len(y)))
 
 
-def test_warm_start_partial_fit_and_callbacks(binary_data):
+def test_warm_start_partial_fit_and_callbacks(binary_data, make_classifier):
     import keras
 
     X, y = binary_data
-    clf = tiny(epochs=2, warm_start=True).fit(X, y)
+    clf = make_classifier(epochs=2, warm_start=True).fit(X, y)
     first = clf.model_
     weights = [w.copy() for w in first.get_weights()]
     clf.fit(X, y)
@@ -157,25 +160,27 @@ def test_warm_start_partial_fit_and_callbacks(binary_data):
     assert clf.current_epoch == 2
 
     stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10)
-    clf = tiny(epochs=50, callbacks=[stop]).fit(X, y)
+    clf = make_classifier(epochs=50, callbacks=[stop]).fit(X, y)
     assert len(clf.history_["loss"]) < 50
 
 
-def test_learning_rate_reaches_the_optimizer(binary_data):
+def test_learning_rate_reaches_the_optimizer(binary_data, make_classifier):
     X, y = binary_data
-    clf = tiny(epochs=1, learning_rate=0.123).fit(X, y)
+    clf = make_classifier(epochs=1, learning_rate=0.123).fit(X, y)
     assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.123)
-    routed = tiny(epochs=1, optimizer__learning_rate=0.05).fit(X, y)
+    routed = make_classifier(epochs=1, optimizer__learning_rate=0.05).fit(X, y)
     assert float(routed.model_.optimizer.learning_rate) == pytest.approx(0.05)
 
 
-def test_other_threads_drawing_random_numbers_do_not_change_the_model(binary_data):
+def test_other_threads_drawing_random_numbers_do_not_change_the_model(
+    binary_data, make_classifier
+):
     # A Dask worker's event loop draws from Python's global random stream while
     # a task fits; Keras' layer seeds must not come from that shared stream.
     import threading
 
     X, y = binary_data
-    expected = tiny(epochs=1).fit(X, y).predict_proba(X[:20])
+    expected = make_classifier(epochs=1).fit(X, y).predict_proba(X[:20])
     stop = threading.Event()
 
     def draw():
@@ -185,7 +190,7 @@ def test_other_threads_drawing_random_numbers_do_not_change_the_model(binary_dat
     thread = threading.Thread(target=draw)
     thread.start()
     try:
-        got = tiny(epochs=1).fit(X, y).predict_proba(X[:20])
+        got = make_classifier(epochs=1).fit(X, y).predict_proba(X[:20])
     finally:
         stop.set()
         thread.join()

@@ -6,7 +6,6 @@ import math
 import keras
 import numpy as np
 import pytest
-from conftest import tiny
 
 from sk_mcdropout import (
     ConcreteDropout,
@@ -17,9 +16,9 @@ from sk_mcdropout import (
 
 
 @pytest.fixture(scope="module")
-def concrete_clf(cancer):
+def concrete_clf(cancer, make_classifier):
     X_train, _, y_train, _ = cancer
-    return tiny(p="concrete", hidden_layer_sizes=(16, 16), epochs=5).fit(
+    return make_classifier(p="concrete", hidden_layer_sizes=(16, 16), epochs=5).fit(
         X_train, y_train
     )
 
@@ -46,14 +45,18 @@ def test_built_in_network_learns_its_rates(concrete_clf, cancer):
     assert concrete_clf.score(X_test, y_test) > 0.9
 
 
-def test_concrete_predictions_are_per_row_deterministic(concrete_clf, cancer):
+def test_concrete_predictions_are_per_row_deterministic(
+    concrete_clf, cancer, make_classifier
+):
     X_train, X_test, y_train, _ = cancer
     proba = concrete_clf.predict_proba(X_test)
     np.testing.assert_array_equal(concrete_clf.predict_proba(X_test[::-1])[::-1], proba)
     np.testing.assert_array_equal(concrete_clf.predict_proba(X_test[:7]), proba[:7])
     # The relaxed masks of training are seeded too: same random_state, same fit.
     first, again = (
-        tiny(p="concrete", hidden_layer_sizes=(8,), epochs=1).fit(X_train, y_train)
+        make_classifier(p="concrete", hidden_layer_sizes=(8,), epochs=1).fit(
+            X_train, y_train
+        )
         for _ in range(2)
     )
     np.testing.assert_array_equal(

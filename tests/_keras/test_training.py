@@ -4,7 +4,6 @@ and early stopping behaves as in MLPClassifier."""
 import keras
 import numpy as np
 import pytest
-from conftest import tiny
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import GridSearchCV
 
@@ -31,9 +30,9 @@ class BatchCounter(keras.callbacks.Callback):
         self.batches += 1
 
 
-def test_default_fit_takes_the_fast_loop(binary_data):
+def test_default_fit_takes_the_fast_loop(binary_data, make_classifier):
     X, y = binary_data
-    clf = tiny(epochs=1).fit(X, y)
+    clf = make_classifier(epochs=1).fit(X, y)
     args = dict(batch_size=32, epochs=1, verbose=0, shuffle=True, callbacks=[])
     assert _network.fallback_reason(clf.model_, X, y, args) is None
     # ... and these need Keras' own loop.
@@ -46,10 +45,12 @@ def test_default_fit_takes_the_fast_loop(binary_data):
     )
 
 
-def test_logs_and_callbacks_are_kerass(binary_data):
+def test_logs_and_callbacks_are_kerass(binary_data, make_classifier):
     X, y = binary_data
     log = WeightLog()
-    clf = tiny(epochs=4, validation_split=0.25, callbacks=[log], metrics=["accuracy"])
+    clf = make_classifier(
+        epochs=4, validation_split=0.25, callbacks=[log], metrics=["accuracy"]
+    )
     clf.fit(X, y)
     assert set(clf.history_) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 4 for v in clf.history_.values())
@@ -61,33 +62,35 @@ def test_logs_and_callbacks_are_kerass(binary_data):
     np.testing.assert_allclose(loss["loss"], clf.history_["val_loss"][-1], rtol=1e-5)
 
 
-def test_per_batch_callback_falls_back_to_keras(binary_data):
+def test_per_batch_callback_falls_back_to_keras(binary_data, make_classifier):
     X, y = binary_data
     counter = BatchCounter()
-    clf = tiny(epochs=2, batch_size=100, callbacks=[counter]).fit(X, y)
+    clf = make_classifier(epochs=2, batch_size=100, callbacks=[counter]).fit(X, y)
     assert counter.batches == 2 * int(np.ceil(len(X) / 100))
     assert len(clf.history_["loss"]) == 2
 
 
-def test_keras_epoch_callbacks_work(binary_data, tmp_path):
+def test_keras_epoch_callbacks_work(binary_data, tmp_path, make_classifier):
     X, y = binary_data
     path = tmp_path / "best.keras"
     stop = keras.callbacks.EarlyStopping(monitor="loss", min_delta=10, patience=1)
     checkpoint = keras.callbacks.ModelCheckpoint(path, monitor="loss")
-    clf = tiny(epochs=20, callbacks=[stop, checkpoint]).fit(X, y)
+    clf = make_classifier(epochs=20, callbacks=[stop, checkpoint]).fit(X, y)
     assert len(clf.history_["loss"]) == 2  # no epoch improves by 10
     assert path.exists()
 
 
-def test_sample_weight_is_used(binary_data):
+def test_sample_weight_is_used(binary_data, make_classifier):
     X, y = binary_data
-    plain = tiny(epochs=3).fit(X, y).predict_proba_deterministic(X)[:, 1].mean()
+    plain = (
+        make_classifier(epochs=3).fit(X, y).predict_proba_deterministic(X)[:, 1].mean()
+    )
     weight = np.where(y == 1, 10.0, 1.0)
-    heavy = tiny(epochs=3).fit(X, y, sample_weight=weight)
+    heavy = make_classifier(epochs=3).fit(X, y, sample_weight=weight)
     assert heavy.predict_proba_deterministic(X)[:, 1].mean() > plain
 
 
-def test_batch_normalization_statistics_are_updated(binary_data):
+def test_batch_normalization_statistics_are_updated(binary_data, make_classifier):
     X, y = binary_data
 
     def build(meta):
@@ -97,7 +100,7 @@ def test_batch_normalization_statistics_are_updated(binary_data):
         h = keras.layers.Dropout(0.2)(h)
         return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(h))
 
-    clf = tiny(model=build, epochs=2).fit(X, y)
+    clf = make_classifier(model=build, epochs=2).fit(X, y)
     bn = next(
         layer
         for layer in clf.model_.layers
@@ -106,37 +109,40 @@ def test_batch_normalization_statistics_are_updated(binary_data):
     assert np.abs(np.asarray(bn.moving_mean)).max() > 0
 
 
-def test_partial_fit_and_warm_start_count_epochs(binary_data):
+def test_partial_fit_and_warm_start_count_epochs(binary_data, make_classifier):
     X, y = binary_data
-    clf = tiny(early_stopping=True)
+    clf = make_classifier(early_stopping=True)
     clf.partial_fit(X, y).partial_fit(X, y)
     # partial_fit trains on every row and does not stop early (as MLPClassifier).
     assert clf.n_iter_ == 2 and clf.validation_scores_ is None
     assert clf.loss_curve_ == clf.history_["loss"]
-    clf = tiny(epochs=2, warm_start=True).fit(X, y)
+    clf = make_classifier(epochs=2, warm_start=True).fit(X, y)
     first = clf.model_.get_weights()
     clf.fit(X, y)
     assert not np.array_equal(first[0], clf.model_.get_weights()[0])
 
 
-def test_loss_rule_stops_after_n_iter_no_change(binary_data):
+def test_loss_rule_stops_after_n_iter_no_change(binary_data, make_classifier):
     # MLPClassifier's rule without early stopping: the training loss must
     # improve by tol; here it never does, so after the first epoch (the
     # reference) training stops once n_iter_no_change epochs are exceeded.
     X, y = binary_data
-    clf = tiny(epochs=50, tol=10.0, n_iter_no_change=3).fit(X, y)
+    clf = make_classifier(epochs=50, tol=10.0, n_iter_no_change=3).fit(X, y)
     assert clf.n_iter_ == 1 + 3 + 1
     assert clf.best_loss_ == min(clf.loss_curve_)
     assert clf.validation_scores_ is None and clf.best_validation_score_ is None
     # np.inf never stops (MLPClassifier accepts it too).
-    assert tiny(epochs=6, tol=10.0, n_iter_no_change=np.inf).fit(X, y).n_iter_ == 6
+    assert (
+        make_classifier(epochs=6, tol=10.0, n_iter_no_change=np.inf).fit(X, y).n_iter_
+        == 6
+    )
 
 
-def test_early_stopping_restores_the_best_epoch(binary_data):
+def test_early_stopping_restores_the_best_epoch(binary_data, make_classifier):
     X, y = binary_data
     log = WeightLog()
     params = dict(epochs=40, early_stopping=True, n_iter_no_change=2, callbacks=[log])
-    clf = tiny(**params).fit(X, y)
+    clf = make_classifier(**params).fit(X, y)
     scores = clf.validation_scores_
     assert clf.n_iter_ == len(scores) == len(clf.loss_curve_) <= 40
     assert clf.best_validation_score_ == max(scores)
@@ -147,29 +153,31 @@ def test_early_stopping_restores_the_best_epoch(binary_data):
     ):
         np.testing.assert_array_equal(restored, logged)
     # Reproducible for a given random_state.
-    again = tiny(**params).fit(X, y)
+    again = make_classifier(**params).fit(X, y)
     assert again.validation_scores_ == scores
     np.testing.assert_array_equal(
         again.predict_proba(X[:10]), clf.predict_proba(X[:10])
     )
 
 
-def test_early_stopping_split_is_stratified(binary_data):
+def test_early_stopping_split_is_stratified(binary_data, make_classifier):
     # 10 rows of class 1 among 340: a stratified 10% split keeps one of them.
     X, y = binary_data
     rows = np.concatenate([np.flatnonzero(y == 0)[:330], np.flatnonzero(y == 1)[:10]])
-    clf = tiny(epochs=3, early_stopping=True, validation_fraction=0.1)
+    clf = make_classifier(epochs=3, early_stopping=True, validation_fraction=0.1)
     clf.fit(X[rows], y[rows])
     assert len(clf.validation_scores_) == 3
 
 
-def test_early_stopping_in_grid_search_and_cache(binary_data, tmp_path):
+def test_early_stopping_in_grid_search_and_cache(
+    binary_data, tmp_path, make_classifier
+):
     X, y = binary_data
-    est = tiny(epochs=5, early_stopping=True, memory=tmp_path)
+    est = make_classifier(epochs=5, early_stopping=True, memory=tmp_path)
     search = GridSearchCV(est, {"n_iter_no_change": [1, 3]}, cv=2).fit(X, y)
     assert search.best_estimator_.n_iter_ <= 5
-    first = tiny(epochs=5, early_stopping=True, memory=tmp_path).fit(X, y)
-    hit = tiny(epochs=5, early_stopping=True, memory=tmp_path).fit(X, y)
+    first = make_classifier(epochs=5, early_stopping=True, memory=tmp_path).fit(X, y)
+    hit = make_classifier(epochs=5, early_stopping=True, memory=tmp_path).fit(X, y)
     assert hit.validation_scores_ == first.validation_scores_
     assert hit.n_iter_ == first.n_iter_
 
@@ -191,7 +199,7 @@ def test_regressor_early_stopping(noise):
     assert reg.predict(X[:5]).shape == (5,)
 
 
-def test_fits_in_threads_equal_fits_one_after_another(binary_data):
+def test_fits_in_threads_equal_fits_one_after_another(binary_data, make_classifier):
     # The training loop holds no process-wide lock (only building does):
     # threads train in parallel and each gets exactly its sequential model.
     from concurrent.futures import ThreadPoolExecutor
@@ -199,7 +207,9 @@ def test_fits_in_threads_equal_fits_one_after_another(binary_data):
     X, y = binary_data
 
     def fit(seed):
-        return tiny(epochs=2, random_state=seed).fit(X, y).predict_proba(X[:20])
+        return (
+            make_classifier(epochs=2, random_state=seed).fit(X, y).predict_proba(X[:20])
+        )
 
     expected = [fit(seed) for seed in (0, 1, 2, 3)]
     with ThreadPoolExecutor(2) as pool:
@@ -208,7 +218,9 @@ def test_fits_in_threads_equal_fits_one_after_another(binary_data):
         np.testing.assert_array_equal(a, b)
 
 
-def test_twin_trains_exactly_like_the_network_itself(binary_data, monkeypatch):
+def test_twin_trains_exactly_like_the_network_itself(
+    binary_data, monkeypatch, make_classifier
+):
     # Fits of an architecture seen before run on a twin network whose
     # compiled loop is already traced; the fitted model is the same
     # bit for bit as training the network's own loop.
@@ -217,30 +229,32 @@ def test_twin_trains_exactly_like_the_network_itself(binary_data, monkeypatch):
     X, y = binary_data
     log = WeightLog()
     params = dict(epochs=3, validation_split=0.2, callbacks=[log])
-    tiny(**params).fit(X, y)  # leaves a twin of this architecture
-    twin = tiny(**params).fit(X, y)
+    make_classifier(**params).fit(X, y)  # leaves a twin of this architecture
+    twin = make_classifier(**params).fit(X, y)
     twin_logs = log.logs
     monkeypatch.setattr(_training, "_architecture", lambda model: None)
-    own = tiny(**params).fit(X, y)
+    own = make_classifier(**params).fit(X, y)
     assert log.logs == twin_logs
     for a, b in zip(twin.model_.get_weights(), own.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(twin.predict_proba(X[:20]), own.predict_proba(X[:20]))
 
 
-def test_learning_rate_scheduler_reaches_the_compiled_loop(binary_data):
+def test_learning_rate_scheduler_reaches_the_compiled_loop(
+    binary_data, make_classifier
+):
     # Callbacks change the optimizer between epochs; the next epoch uses it.
     X, y = binary_data
     log = WeightLog()
     schedule = keras.callbacks.LearningRateScheduler(
         lambda epoch, lr: 0.01 if epoch == 0 else 0.0
     )
-    tiny(epochs=3, callbacks=[schedule, log]).fit(X, y)
+    make_classifier(epochs=3, callbacks=[schedule, log]).fit(X, y)
     for a, b in zip(log.weights[1], log.weights[2], strict=True):
         np.testing.assert_array_equal(a, b)  # learning rate 0: no change
 
 
-def test_early_stopping_refuses_a_second_validation_split(binary_data):
+def test_early_stopping_refuses_a_second_validation_split(binary_data, make_classifier):
     X, y = binary_data
     with pytest.raises(ValueError, match="early_stopping=True and validation_split"):
-        tiny(early_stopping=True, validation_split=0.2).fit(X, y)
+        make_classifier(early_stopping=True, validation_split=0.2).fit(X, y)
