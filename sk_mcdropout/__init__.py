@@ -4,6 +4,7 @@
 # start-up notices silenced, and without starting its runtime.
 from . import _keras  # noqa: F401, I001
 from . import metrics, uncertainty
+from ._adapters import PredictiveStd
 from ._keras import ConcreteDropout, concrete_regularizers, limit_tf_threads
 from ._persistence import load, save
 from ._version import __version__
@@ -15,6 +16,7 @@ __all__ = [
     "ConcreteDropout",
     "MCDropoutClassifier",
     "MCDropoutRegressor",
+    "PredictiveStd",
     "RejectOptionClassifier",
     "RejectOptionRegressor",
     "RejectionCurveDisplay",

@@ -34,6 +34,7 @@ ALLOWED = {
     "uncertainty": LAYER_0,
     "_measures": LAYER_0 | {"uncertainty"},
     "metrics": LAYER_0 | {"uncertainty", "_measures"},
+    "_adapters": LAYER_0,
     # 2: the only door to Keras and TensorFlow
     "_keras": LAYER_0,
     # 3: the estimators; the reject options duck-type theirs
@@ -46,7 +47,14 @@ ALLOWED = {
     "__main__": None,
 }
 BACKEND = {"keras", "tensorflow", "tf_keras"}
-NO_BACKEND = {"uncertainty", "_measures", "metrics", "reject", "_validation"}
+NO_BACKEND = {
+    "uncertainty",
+    "_measures",
+    "metrics",
+    "reject",
+    "_validation",
+    "_adapters",
+}
 
 
 def _modules():

@@ -3,9 +3,8 @@ regression, in MAPIE (>= 1.0) and crepes: nominal coverage on held-out data."""
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, RegressorMixin
 
-from sk_mcdropout import MCDropoutRegressor
+from sk_mcdropout import MCDropoutRegressor, PredictiveStd
 
 CONFIDENCE = 0.9
 # Marginal coverage over a draw of 400 calibration and 2,000 test rows has a
@@ -40,31 +39,6 @@ def mc_reg(splits):
         n_samples=30,
         random_state=0,
     ).fit(X_train, y_train)
-
-
-class PredictiveStd(RegressorMixin, BaseEstimator):
-    """A fitted regressor's predictive std, as MAPIE's residual estimator.
-
-    MAPIE's ``ResidualNormalisedScore(residual_estimator=..., prefit=True)``
-    divides residuals by ``residual_estimator.predict(X)``.
-    """
-
-    def __init__(self, estimator):
-        self.estimator = estimator
-
-    def fit(self, X, y):
-        return self
-
-    def predict(self, X):
-        return self.estimator.predict(X, return_std=True)[1]
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    @property
-    def n_features_in_(self):
-        # MAPIE looks for a fitted attribute before trusting prefit=True.
-        return self.estimator.n_features_in_
 
 
 def _check_intervals(low, high, X_test, y_test, mc_reg):
