@@ -52,7 +52,7 @@ class PredictiveStd(RegressorMixin, BaseEstimator):
     n_features_in_ : int
         Number of features the estimator was fitted on.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of those features, when the estimator was fitted on a DataFrame
         with string column names.
 

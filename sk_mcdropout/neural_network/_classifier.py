@@ -189,7 +189,7 @@ class MCDropoutClassifier(MCDropoutMixin, KerasClassifier):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X was a DataFrame with string column names.
     model_ : keras.Model
         The trained network.

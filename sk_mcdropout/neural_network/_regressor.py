@@ -232,14 +232,14 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     ----------
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X was a DataFrame with string column names.
     n_outputs_ : int
         Number of targets.
-    noise_std_ : ndarray of shape (n_outputs_,) or None
+    noise_std_ : ndarray of shape (`n_outputs_`,) or None
         Estimated observation noise standard deviation, in target units
         (``noise="homoscedastic"``); None when the network predicts it.
-    noise_scale_ : ndarray of shape (n_outputs_,) or None
+    noise_scale_ : ndarray of shape (`n_outputs_`,) or None
         Factor on the noise std predicted by the heteroscedastic head, fitted
         on the held-out rows (1 with ``calibration_fraction=None``); None for
         ``noise="homoscedastic"``.
