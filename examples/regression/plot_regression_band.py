@@ -1,7 +1,7 @@
 """
-=================================================
+==================================================
 Predictive band of a Monte Carlo dropout regressor
-=================================================
+==================================================
 
 A 1-D regression problem with a gap in the training data. An ordinary network
 predicts a curve and says nothing about how far to trust it. With Monte Carlo
@@ -84,9 +84,6 @@ for name, model in [("held-out rows", reg), ("training rows", old)]:
 # %%
 # Plot the band and the calibration curves
 # ----------------------------------------
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sk_mcdropout import RegressionCalibrationDisplay  # noqa: E402
@@ -127,5 +124,4 @@ RegressionCalibrationDisplay.from_estimator(
 ax_cal.legend(loc="upper left", fontsize=8)
 ax_cal.set_title("Calibration on new data")
 fig.tight_layout()
-fig.savefig("regression_band.png", dpi=100)
-print("wrote regression_band.png")
+plt.show()
