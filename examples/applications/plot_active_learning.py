@@ -1,7 +1,7 @@
 """
-=================================================
+====================================
 Active learning: which labels to buy
-=================================================
+====================================
 
 Labels cost money: an analyst reviews a case, a doctor reads a scan. With
 a few labelled rows and many unlabelled ones, which rows should be labelled

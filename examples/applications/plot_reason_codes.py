@@ -1,7 +1,7 @@
 """
-=====================================================
+====================================================
 Reason codes for a credit decision and for its doubt
-=====================================================
+====================================================
 
 A lender that declines an applicant must say why (adverse action "reason
 codes"), and an analyst who receives a case the model was unsure about

@@ -1,7 +1,7 @@
 """
-=====================================
+===================================
 How many passes? Choosing n_samples
-=====================================
+===================================
 
 ``predict_proba`` is the mean of ``n_samples`` stochastic passes, so it is a
 Monte Carlo estimate: with few passes it moves away from the value infinitely

@@ -1,7 +1,7 @@
 """
-================================================
+=================================================
 Concrete dropout against a grid search over ``p``
-================================================
+=================================================
 
 The dropout rate ``p`` decides how wide the spread of the passes is, so it
 should be chosen on held-out data, like any regularisation strength: a grid

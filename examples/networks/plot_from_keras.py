@@ -1,7 +1,7 @@
 """
-=====================================
+====================================
 Bringing a Keras network you trained
-=====================================
+====================================
 
 A network trained in a notebook, loaded from a ``.keras`` file, or handed
 over by another team already has dropout layers. ``from_keras`` wraps it as a

@@ -1,7 +1,7 @@
 """
-=====================================================
+=================================================
 A guaranteed error rate among automated decisions
-=====================================================
+=================================================
 
 A risk team signs off on a sentence such as "with 90% confidence, at most 1%
 of the automated credit decisions are wrong". A threshold chosen so that the

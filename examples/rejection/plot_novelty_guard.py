@@ -1,7 +1,7 @@
 """
-====================================
+==================================
 Novel inputs and the novelty guard
-====================================
+==================================
 
 A model only knows the customers it was trained on. Customers with four
 times the usual card balance and income stand for a segment the bank never
