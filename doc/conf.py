@@ -61,6 +61,9 @@ html_theme_options = {
     # Offline builds: no version switcher, no external icons, no analytics.
     "icon_links": [],
 }
+# Without a default, the theme's script reports "Got invalid theme mode" on
+# every first visit (nothing in localStorage yet).
+html_context = {"default_mode": "auto"}
 html_sidebars = {
     "index": [],
     "install": [],

@@ -1,6 +1,9 @@
-"""The README's commands are the ones CI runs, and its quickstart runs."""
+"""The README's commands are the ones CI runs, and its Python runs as pasted."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,39 @@ ROOT = Path(__file__).resolve().parents[1]
 def _bash_blocks():
     text = (ROOT / "README.md").read_text()
     return re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+
+
+SESSION = "import sys; exec(compile(sys.stdin.read(), 'README.md', 'exec'))"
+
+
+def _python_blocks():
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def test_readme_python_blocks_run_in_order_in_one_fresh_session(tmp_path):
+    # Pasted into one interpreter session: __main__ has no file, as in a
+    # REPL or a notebook, so Dask's spawned workers do not re-run the code.
+    blocks = _python_blocks()
+    assert len(blocks) >= 5
+    for module in ("distributed", "skops"):
+        pytest.importorskip(module)
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    result = subprocess.run(
+        # A warning the session's own calls cause is an error: a README
+        # snippet must not need one explained.
+        [sys.executable, "-W", "error::Warning:__main__", "-c", SESSION],
+        input="\n\n".join(blocks),
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    # The from_keras block loads the file the block before it saved.
+    assert (tmp_path / "risk_model.keras").is_file()
+    assert (tmp_path / "model.skmcd").is_file()
 
 
 def test_readme_starts_with_demo_and_test_commands():

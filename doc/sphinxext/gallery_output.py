@@ -21,7 +21,8 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 _OUTPUT = re.compile(
-    r"\.\. rst-class:: sphx-glr-script-out\n\n \.\. code-block:: none\n\n(.*?)(?=\n\S|\Z)",
+    r"\.\. rst-class:: sphx-glr-script-out\n\n"
+    r" \.\. code-block:: none\n\n(.*?)(?=\n\S|\Z)",
     re.S,
 )
 
@@ -59,7 +60,7 @@ class GalleryOutput(SphinxDirective):
         lines = output.splitlines()
         start = self.options.get("start-at")
         if start is not None:
-            found = [i for i, line in enumerate(lines) if line.lstrip().startswith(start)]
+            found = [i for i, ln in enumerate(lines) if ln.lstrip().startswith(start)]
             if not found:
                 raise self.error(f"{example} printed no line starting with {start!r}")
             lines = lines[found[0] :]
