@@ -105,6 +105,9 @@ numpydoc_validation_exclude = {
 }
 
 # -- doctest (the .rst pages' code) --------------------------------------------
+# Only the pages' ``.. doctest::`` blocks: the docstrings' examples that
+# autodoc brings in are doctested by pytest (--doctest-modules).
+doctest_test_doctest_blocks = ""
 doctest_global_setup = """
 import numpy as np
 np.set_printoptions(precision=4, suppress=True)
