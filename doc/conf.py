@@ -122,7 +122,6 @@ if os.environ.get("SK_MCDROPOUT_DOCS_INTERSPHINX"):
         "sklearn": ("https://scikit-learn.org/stable", None),
         "matplotlib": ("https://matplotlib.org/stable", None),
         "pandas": ("https://pandas.pydata.org/pandas-docs/stable", None),
-        "keras": ("https://keras.io", None),
     }
 else:
     intersphinx_mapping = {}
