@@ -17,7 +17,8 @@ loaded back, then wrapped.
 # A classifier trained with plain Keras
 # -------------------------------------
 # scikit-learn's breast cancer data, scaled; a network with two dropout
-# layers, trained with ``Model.fit`` and saved in Keras' own format.
+# layers, trained with ``Model.fit``, saved in Keras' own format and loaded
+# back, as a network handed over would be.
 import tempfile
 from pathlib import Path
 
@@ -52,14 +53,14 @@ network = keras.Sequential(
 )
 network.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 network.fit(X_train, y_train, epochs=30, batch_size=32, verbose=0)
-folder = Path(tempfile.mkdtemp())
-network.save(folder / "classifier.keras")
+with tempfile.TemporaryDirectory() as folder:
+    network.save(str(Path(folder) / "classifier.keras"))
+    loaded = keras.saving.load_model(str(Path(folder) / "classifier.keras"))
 
 # %%
 # Wrap it
 # -------
 # ``classes`` names the output columns, in order. Nothing is trained.
-loaded = keras.saving.load_model(folder / "classifier.keras")
 clf = MCDropoutClassifier.from_keras(
     loaded, classes=[0, 1], n_samples=200, random_state=0
 )
