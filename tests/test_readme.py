@@ -49,6 +49,15 @@ def test_readme_python_blocks_run_in_order_in_one_fresh_session(tmp_path):
     assert (tmp_path / "model.skmcd").is_file()
 
 
+def test_readme_links_into_the_repository_exist():
+    text = (ROOT / "README.md").read_text()
+    links = re.findall(r"\]\(([^)#]+)\)", text)
+    local = [link for link in links if "://" not in link]
+    assert len(local) >= 10
+    for link in local:
+        assert (ROOT / link).exists(), link
+
+
 def test_readme_starts_with_demo_and_test_commands():
     demo, tests = (block.strip() for block in _bash_blocks()[:2])
     assert demo.endswith("pip install . && python -m sk_mcdropout")

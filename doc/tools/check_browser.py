@@ -162,13 +162,20 @@ def _errors(events):
     return found
 
 
-def check_page(browser, url, screenshot, min_figures):
+def check_page(browser, url, screenshot, min_figures, height):
     target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = browser.send(
         "Target.attachToTarget", {"targetId": target, "flatten": True}
     )["sessionId"]
     for domain in ("Page", "Runtime", "Log"):
         browser.send(f"{domain}.enable", session=session)
+    # A tall viewport: the theme scrolls inside the page, so a screenshot
+    # shows the viewport only; the figures of a gallery page are in it.
+    browser.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        session=session,
+    )
     browser.events.clear()
     browser.send("Page.navigate", {"url": url}, session=session)
     browser.wait_for("Page.loadEventFired")
@@ -209,6 +216,7 @@ def main(argv=None):
         "--screenshots", type=Path, default=Path("doc/_build/screenshots")
     )
     parser.add_argument("--min-figures", type=int, default=1)
+    parser.add_argument("--height", type=int, default=6000, help="viewport, px")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     args = parser.parse_args(argv)
     args.screenshots.mkdir(parents=True, exist_ok=True)
@@ -222,7 +230,7 @@ def main(argv=None):
             name = page.replace("/", "_").removesuffix(".html")
             screenshot = args.screenshots / f"{name}.png"
             title, images, figures, errors, problems = check_page(
-                browser, path.as_uri(), screenshot, args.min_figures
+                browser, path.as_uri(), screenshot, args.min_figures, args.height
             )
             rendered = sum(1 for _, width, _ in images if width > 0)
             print(
