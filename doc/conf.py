@@ -91,17 +91,6 @@ numpydoc_validation_exclude = {
     # callbacks, metrics, run_eagerly, shuffle, validation_split,
     # validation_batch_size) are not in their docstrings yet.
     r"^sk_mcdropout\.MCDropout(Classifier|Regressor)$",
-    # scikeras' and scikit-learn's inherited methods, documented upstream.
-    r"\.get_params$",
-    r"\.set_params$",
-    r"\.set_\w+_request$",
-    r"\.get_metadata_routing$",
-    r"\.initialize$",
-    r"\.partial_fit$",
-    r"\.target_encoder$",
-    r"\.feature_encoder$",
-    r"\.r_squared$",
-    r"\.score$",
 }
 
 # -- doctest (the .rst pages' code) --------------------------------------------
