@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from joblib import Memory
-from sklearn.model_selection import GridSearchCV
 
 from sk_mcdropout import MCDropoutClassifier
 
@@ -192,14 +191,10 @@ def test_invalid_memory_is_refused(data, counting):
         counting(memory=3).fit(X, y)
 
 
-def test_grid_search_across_processes(data, tmp_path, make_classifier):
-    X, y = data
-    grid = {"p": [0.1, 0.3], "n_samples": [5, 10]}
-    clf = make_classifier(epochs=3)
-    plain = GridSearchCV(clf, grid, cv=2).fit(X, y)
-    cached = GridSearchCV(clf.set_params(memory=tmp_path), grid, cv=2, n_jobs=2)
-    cached.fit(X, y)
+def test_grid_search_across_processes(grid_search, tmp_path, cache_entries):
+    X, y, search, plain = grid_search
+    cached = search({"memory": tmp_path}, n_jobs=2, refit=True).fit(X, y)
     for key in ("mean_test_score", "split0_test_score", "split1_test_score"):
-        np.testing.assert_array_equal(plain.cv_results_[key], cached.cv_results_[key])
+        np.testing.assert_array_equal(plain[key], cached.cv_results_[key])
     # One network per value of p and fold, plus the refit.
-    assert entries(tmp_path) == 2 * 2 + 1
+    assert cache_entries(tmp_path) == 2 * 2 + 1
