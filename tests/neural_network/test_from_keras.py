@@ -125,6 +125,11 @@ def test_sigmoid_output_and_feature_names(cancer):
     deterministic = clf.predict_proba_deterministic(X)
     np.testing.assert_allclose(deterministic[:, 1], sigmoid, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(deterministic[:, 0], 1 - sigmoid, rtol=1e-5, atol=1e-6)
+    # With a rate of 0 every pass is the sigmoid itself, in column 1.
+    model.layers[2].rate = 0.0
+    exact = MCDropoutClassifier.from_keras(model, classes=[False, True], n_samples=3)
+    for sample in exact.predict_proba_samples(X):
+        np.testing.assert_allclose(sample[:, 1], sigmoid, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(clf.feature_names_in_, names)
     with pytest.warns(UserWarning, match="feature names"):
         clf.predict_proba(X)
