@@ -35,11 +35,6 @@ def data(binary_data):
     return X[:200], y[:200]
 
 
-def entries(location):
-    """Number of fits stored in a cache directory."""
-    return sum(1 for p in location.rglob("output.pkl"))
-
-
 def assert_same_fit(a, b, X):
     assert set(vars(a)) == set(vars(b))
     for wa, wb in zip(a.model_.get_weights(), b.model_.get_weights(), strict=True):
@@ -52,7 +47,9 @@ def assert_same_fit(a, b, X):
     np.testing.assert_array_equal(a.predict_uncertainty(X), b.predict_uncertainty(X))
 
 
-def test_hit_is_bit_identical_and_does_not_train(data, tmp_path, counting):
+def test_hit_is_bit_identical_and_does_not_train(
+    data, tmp_path, counting, cache_entries
+):
     X, y = data
     CountingClassifier.trained = 0
     first = counting(tmp_path).fit(X, y)
@@ -65,7 +62,7 @@ def test_hit_is_bit_identical_and_does_not_train(data, tmp_path, counting):
     assert CountingClassifier.trained == 2
     assert_same_fit(second, fresh, X)
     assert_same_fit(first, fresh, X)
-    assert entries(tmp_path) == 1
+    assert cache_entries(tmp_path) == 1
 
 
 def test_prediction_time_parameters_are_not_in_the_key(data, tmp_path, counting):
@@ -96,13 +93,15 @@ def test_prediction_time_parameters_are_not_in_the_key(data, tmp_path, counting)
     ],
     ids=lambda change: next(iter(change)),
 )
-def test_training_parameters_are_in_the_key(change, data, tmp_path, counting):
+def test_training_parameters_are_in_the_key(
+    change, data, tmp_path, counting, cache_entries
+):
     X, y = data
     CountingClassifier.trained = 0
     base = counting(tmp_path).fit(X, y)
     other = counting(tmp_path, **change).fit(X, y)
     assert CountingClassifier.trained == 2
-    assert entries(tmp_path) == 2
+    assert cache_entries(tmp_path) == 2
     assert not np.array_equal(base.predict_proba(X), other.predict_proba(X))
 
 
@@ -160,19 +159,21 @@ def test_build_function_is_in_the_key(data, tmp_path, counting):
     assert CountingClassifier.trained == 2
 
 
-def test_no_cache_without_int_random_state_or_with_warm_start(data, tmp_path, counting):
+def test_no_cache_without_int_random_state_or_with_warm_start(
+    data, tmp_path, counting, cache_entries
+):
     X, y = data
     CountingClassifier.trained = 0
     counting(tmp_path, random_state=None).fit(X, y)
     counting(tmp_path, random_state=None).fit(X, y)
     counting(tmp_path, random_state=np.random.RandomState(0)).fit(X, y)
     assert CountingClassifier.trained == 3
-    assert entries(tmp_path) == 0
+    assert cache_entries(tmp_path) == 0
     clf = counting(tmp_path, warm_start=True).fit(X, y)
     clf.fit(X, y)
     clf.partial_fit(X, y)
     assert CountingClassifier.trained == 6
-    assert entries(tmp_path) == 0
+    assert cache_entries(tmp_path) == 0
 
 
 def test_restored_state_replaces_the_previous_fit(data, tmp_path, counting):
