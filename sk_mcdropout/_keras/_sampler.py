@@ -382,7 +382,7 @@ class MCSampler:
             chunk = X[start : start + step]
             samples = fn(tf.constant(_pad_rows(chunk)), seed_t).numpy()
             samples = samples[:, : len(chunk)]
-            parts.append(samples if mode == "samples" else _moments(samples))
+            parts.append(samples if mode == "samples" else _mean_and_std(samples))
             if bar is not None:
                 bar.update(min(start + step, n_rows))
         if not parts:
@@ -400,7 +400,7 @@ def _pad_rows(X):
     return np.concatenate([X, np.zeros((pad, *X.shape[1:]), X.dtype)])
 
 
-def _moments(samples):
+def _mean_and_std(samples):
     """Mean and std over axis 0, summed pass by pass in float64.
 
     A fixed summation order makes each row's result independent of how many
