@@ -77,6 +77,8 @@ class _Expander:
         # Outputs of folded Dense layers whose activation commutes with a
         # following mask: id(output) -> (layer, input, input masks).
         self._refoldable = {}
+        # id(Dropout layer) -> its scaled keep masks, for pass_masks.
+        self.masks = {}
 
     def run(self, model, inputs):
         if isinstance(model, keras.Sequential):
@@ -192,7 +194,9 @@ class _Expander:
             ]
             per_row = tf.stack([tf.cast(d, tf.int32) for d in noise])
         mask_shape = tf.concat([[self.n_passes], per_row], 0)
-        return keep_masks(mask_shape, self.seed, index, rate, x.dtype)
+        mask = keep_masks(mask_shape, self.seed, index, rate, x.dtype)
+        self.masks[id(layer)] = mask[0]
+        return mask
 
     def _dropout(self, layer, x, was_expanded):
         mask = self._mask(layer, x)
@@ -595,6 +599,23 @@ def get_sampler(model, n_classes):
             sampler = MCSampler(model, n_classes)
             _SAMPLERS[model] = sampler
     return sampler
+
+
+def pass_masks(model, n_passes, seed):
+    """The masks of the fitted ensemble: what pass k multiplies each Dropout
+    layer's inputs by.
+
+    Returns a dict from each dropout layer (``Dropout`` or ``ConcreteDropout``)
+    to its keep masks scaled by 1/(1-p), an array of shape
+    (n_passes, *per_row): exactly the masks the sampler applies.
+    """
+    _backend.ensure_runtime()
+    layers = dropout_layers(model)
+    rates = {id(layer): float(layer.rate) for layer in layers}
+    in_shape = tuple(model.inputs[0].shape[1:])
+    expander = _Expander(n_passes, tf.constant(seed, tf.int64), False, rates)
+    expander.run(model, tf.zeros((1, *in_shape), tf.float32))
+    return {layer: expander.masks[id(layer)].numpy() for layer in layers}
 
 
 def deterministic_proba(model, X, n_classes):
