@@ -15,12 +15,14 @@ from sk_mcdropout.export import to_onnx
 # Everything an exported model may contain: no random operation, and no
 # Dropout (an identity in ONNX unless a training flag is fed).
 DETERMINISTIC_OPS = {
-    "Add", "ArgMax", "Cast", "Concat", "Div", "Equal", "Gather", "GatherElements",
-    "Greater", "Identity", "Log", "MatMul", "Max", "Mul", "Neg", "Or", "And",
-    "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Slice", "Softmax", "Sqrt",
-    "Sub", "Squeeze", "Unsqueeze", "Where", "Tanh", "Sigmoid", "Softplus",
+    "Add", "And", "ArgMax", "Cast", "Concat", "Div", "Equal", "Gather",
+    "GatherElements", "Greater", "Identity", "Log", "MatMul", "Max", "Mul",
+    "Neg", "Or", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Sigmoid",
+    "Slice", "Softmax", "Softplus", "Sqrt", "Squeeze", "Sub", "Tanh",
+    "Unsqueeze", "Where",
     # skl2onnx's preprocessing
-    "Imputer", "Scaler", "OneHotEncoder", "ArrayFeatureExtractor", "Reshape", "Shape", "ConstantOfShape", "Transpose", "CastMap", "LabelEncoder",
+    "ArrayFeatureExtractor", "CastMap", "ConstantOfShape", "Imputer",
+    "LabelEncoder", "OneHotEncoder", "Reshape", "Scaler", "Shape", "Transpose",
 }  # fmt: skip
 
 # Run in a fresh interpreter in which TensorFlow, Keras and this library
