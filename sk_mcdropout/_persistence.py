@@ -23,7 +23,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from . import _compat, _keras
+from . import _atomic, _compat, _keras
 from ._version import __version__
 from .neural_network import MCDropoutClassifier, MCDropoutRegressor
 
@@ -247,7 +247,9 @@ def save(obj, path):
     obj : MCDropoutClassifier, MCDropoutRegressor or Pipeline
         A fitted estimator, or a fitted Pipeline whose last step is one.
     path : str or path-like
-        File to write (a zip archive); overwritten if it exists.
+        File to write (a zip archive). It is written to a temporary file
+        beside it, flushed to disk, then put in place in one step, so an
+        interrupted save leaves an existing file as it was.
 
     Raises
     ------
@@ -309,7 +311,12 @@ def save(obj, path):
             "estimator_name": obj.steps[-1][0],
             "params": params,
         }
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # Written beside the target and moved into place once complete: a crash
+    # mid-write leaves the previous file as it was.
+    with (
+        _atomic.replaced_file(path) as file,
+        zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         archive.writestr("format.json", json.dumps(header, indent=1))
         archive.writestr("estimator.json", json.dumps(spec, indent=1))
         archive.writestr("network.keras", _keras.network_to_bytes(estimator.model_))

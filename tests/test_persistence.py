@@ -192,3 +192,83 @@ def test_skops_round_trip(mc_clf, cancer, tmp_path, make_classifier):
             sio.load(path)
         restored = sio.load(path, trusted=untrusted)
         _same_classifier(restored, obj, X_test)
+
+
+# A process that saves over the same file until it is killed.
+_SAVER = """
+import sys
+from sk_mcdropout import load, save
+model = load(sys.argv[1])
+print("ready", flush=True)
+while True:
+    save(model, sys.argv[2])
+"""
+
+# The same replacement of a file, without TensorFlow (quick to start): the
+# bytes of a saved model written in small flushed pieces, over and over.
+_WRITER = """
+import importlib.util, sys, time
+spec = importlib.util.spec_from_file_location("atomic", sys.argv[1])
+atomic = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(atomic)
+data = open(sys.argv[2], "rb").read()
+print("ready", flush=True)
+while True:
+    with atomic.replaced_file(sys.argv[3]) as f:
+        for i in range(0, len(data), 4096):
+            f.write(data[i : i + 4096])
+            f.flush()
+            time.sleep(0.0005)
+"""
+
+
+def _killed_at_random(command, seed, delay):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", *command], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline().strip() == "ready"
+    time.sleep(np.random.default_rng(seed).uniform(0, delay))
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def test_killed_save_leaves_the_previous_file(mc_clf, cancer, tmp_path):
+    import concurrent.futures
+
+    import sk_mcdropout._atomic as atomic
+
+    _, X_test, _, _ = cancer
+    source = tmp_path / "source.skmcd"
+    save(mc_clf, source)
+    expected = mc_clf.predict_proba(X_test)
+    targets = [tmp_path / f"model{i}.skmcd" for i in range(3)]
+    for target in targets:
+        target.write_bytes(source.read_bytes())
+    # Three processes running save() in a loop, each killed at a random
+    # moment, then ten kills of the same replacement written slowly.
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        list(
+            pool.map(
+                lambda i: _killed_at_random(
+                    [_SAVER, str(source), str(targets[i])], i, 1.0
+                ),
+                range(3),
+            )
+        )
+    for seed in range(10):
+        _killed_at_random(
+            [_WRITER, atomic.__file__, str(source), str(targets[0])], seed, 0.3
+        )
+    for target in targets:
+        np.testing.assert_array_equal(load(target).predict_proba(X_test), expected)
+    # The temporaries the killed processes left go with the next save.
+    for target in targets:
+        save(mc_clf, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["source.skmcd", *(t.name for t in targets)]
+    )
