@@ -11,7 +11,15 @@ import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sk_mcdropout import MCDropoutClassifier, MCDropoutRegressor, load, save
+from sk_mcdropout import (
+    MCDropoutClassifier,
+    MCDropoutRegressor,
+    RejectOptionClassifier,
+    RejectOptionRegressor,
+    load,
+    save,
+    trusted_types,
+)
 
 
 @pytest.fixture
@@ -153,6 +161,16 @@ def test_unstorable_objects_are_refused(mc_clf, tmp_path):
         save(clf, tmp_path / "x.skmcd")
     with pytest.raises(TypeError, match="Pipeline that ends with one"):
         save(StandardScaler(), tmp_path / "x.skmcd")
+    with pytest.raises(TypeError, match="got CalibratedClassifierCV"):
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.linear_model import LogisticRegression
+
+        save(
+            CalibratedClassifierCV(LogisticRegression()).fit(
+                np.random.default_rng(0).normal(size=(20, 2)), [0, 1] * 10
+            ),
+            tmp_path / "x.skmcd",
+        )
     pipe = make_pipeline(StandardScaler(), mc_clf, memory=joblib.Memory(None))
     with pytest.raises(ValueError, match="memory=None"):
         save(pipe, tmp_path / "x.skmcd")
@@ -185,12 +203,12 @@ def test_skops_round_trip(mc_clf, cancer, tmp_path, make_classifier):
         path = tmp_path / "model.skops"
         sio.dump(obj, path)
         untrusted = sio.get_untrusted_types(file=path)
-        assert (
-            "sk_mcdropout.neural_network._classifier.MCDropoutClassifier" in untrusted
-        )
+        # The public path, and every type in the library's published list.
+        assert "sk_mcdropout.neural_network.MCDropoutClassifier" in untrusted
+        assert set(untrusted) <= set(trusted_types())
         with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
             sio.load(path)
-        restored = sio.load(path, trusted=untrusted)
+        restored = sio.load(path, trusted=trusted_types())
         _same_classifier(restored, obj, X_test)
 
 
@@ -272,3 +290,82 @@ def test_killed_save_leaves_the_previous_file(mc_clf, cancer, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["source.skmcd", *(t.name for t in targets)]
     )
+
+
+_LOADER = """
+import sys
+import numpy as np
+from sk_mcdropout import load
+X = np.load(sys.argv[1])["X"]
+out = {}
+for i, path in enumerate(sys.argv[3:]):
+    model = load(path)
+    for method in ("predict", "predict_proba", "reject"):
+        if hasattr(model, method):
+            out[f"{i}_{method}"] = np.asarray(getattr(model, method)(X))
+np.savez(sys.argv[2], **out)
+"""
+
+
+def test_deployed_objects_round_trip_in_a_fresh_process(
+    mc_clf, cancer, tmp_path, make_classifier, make_regressor
+):
+    import subprocess
+    import sys
+
+    sio = pytest.importorskip("skops.io")
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    X_train, X_test, y_train, y_test = cancer
+    pipe = make_pipeline(
+        StandardScaler(), make_classifier(hidden_layer_sizes=(8,), epochs=1)
+    ).fit(X_train, y_train)
+    reg = make_regressor(noise="heteroscedastic").fit(X_train, X_train[:, 0])
+    objects = [
+        FrozenEstimator(mc_clf),
+        CalibratedClassifierCV(FrozenEstimator(pipe)).fit(X_test, y_test),
+        CalibratedClassifierCV(
+            make_classifier(hidden_layer_sizes=(8,), epochs=1), cv=2
+        ).fit(X_train, y_train),
+        RejectOptionClassifier(
+            FrozenEstimator(mc_clf),
+            measure="mutual_information",
+            coverage=0.8,
+            novelty_quantile=0.95,
+        ).fit(X_test, y_test),
+        RejectOptionRegressor(FrozenEstimator(reg), coverage=0.8).fit(
+            X_test, X_test[:, 0]
+        ),
+        make_pipeline(
+            StandardScaler(),
+            RejectOptionClassifier(
+                make_classifier(hidden_layer_sizes=(8,), epochs=1), cv=2
+            ),
+        ).fit(X_train, y_train),
+    ]
+    paths = []
+    for i, obj in enumerate(objects):
+        # skops users need no type beyond the published list either.
+        untrusted = sio.get_untrusted_types(data=sio.dumps(obj))
+        assert set(untrusted) <= set(trusted_types())
+        paths.append(str(tmp_path / f"object{i}.skmcd"))
+        save(obj, paths[-1])
+        with zipfile.ZipFile(paths[-1]) as archive:
+            assert json.loads(archive.read("format.json"))["format_version"] == 2
+    np.savez(tmp_path / "X.npz", X=X_test)
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADER, str(tmp_path / "X.npz"), str(tmp_path / "out")]
+        + paths,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    out = np.load(tmp_path / "out.npz")
+    assert len(out.files) == 13
+    for i, obj in enumerate(objects):
+        for method in ("predict", "predict_proba", "reject"):
+            if hasattr(obj, method):
+                expected = np.asarray(getattr(obj, method)(X_test))
+                np.testing.assert_array_equal(out[f"{i}_{method}"], expected)
