@@ -55,8 +55,8 @@ class _Expander:
     whole block of rows. The sampler uses it only where it reproduced the
     folded layout bit for bit (see ``MCSampler.flat_matches``).
 
-    A Dense layer with few units reading an expanded tensor sums its products
-    along the last axis (``_narrow_dense``): the matmul kernels sum a narrow
+    A Dense layer with few units reading a flat tensor multiplies it padded
+    to the rows of the folded layout's block: the matmul kernels sum a narrow
     product in an order that depends on the number of rows.
     """
 
@@ -155,16 +155,16 @@ class _Expander:
             return self._mark(self._folded_dense(op, *self._foldable[id(args[0])]))
         if was_expanded:
             args, kwargs = self.repeat((args, kwargs))
-        if single and was_expanded and _plain_dense(op) and op.units <= _NARROW:
-            out = _activate(op, _narrow_dense(op, args[0]))
-        elif single and _softmax_dense(op):
-            out = _row_softmax(_linear_dense(op, args[0]))
-        elif single and _softmax_layer(op):
-            out = _row_softmax(args[0])
+        narrow = single and was_expanded and _plain_dense(op) and op.units <= _NARROW
+        if narrow and self.rows is not None:
+            # The matmul kernels sum a narrow product in an order that depends
+            # on the number of rows: the flat rows are padded to the rows of
+            # the folded layout's block.
+            x = args[0]
+            block = tf.pad(x, [[0, _BLOCK * self.n_passes - tf.shape(x)[0]], [0, 0]])
+            out = _apply(op, (block,), kwargs)[: tf.shape(x)[0]]
         else:
-            if _compat.call_has_training_arg(op):
-                kwargs = {**kwargs, "training": False}
-            out = op(*args, **kwargs)
+            out = _apply(op, args, kwargs)
         if was_expanded:
             self._mark(out)
         return out
@@ -292,18 +292,15 @@ def _activate(layer, y):
     return y
 
 
-def _narrow_dense(layer, x):
-    """A Dense layer's ``x @ kernel + bias`` summed along the last axis.
-
-    Each output column is one product and last-axis sum: every row's bits are
-    then independent of how many rows there are, which the matmul kernels do
-    not guarantee for a narrow product on every CPU.
-    """
-    columns = [
-        tf.reduce_sum(x * layer.kernel[:, j], axis=-1) for j in range(layer.units)
-    ]
-    y = tf.stack(columns, axis=-1)
-    return y + layer.bias if layer.use_bias else y
+def _apply(op, args, kwargs):
+    """One graph operation in inference mode, softmax with row-wise bits."""
+    if len(args) == 1 and not kwargs and _softmax_dense(op):
+        return _row_softmax(_linear_dense(op, args[0]))
+    if len(args) == 1 and not kwargs and _softmax_layer(op):
+        return _row_softmax(args[0])
+    if _compat.call_has_training_arg(op):
+        kwargs = {**kwargs, "training": False}
+    return op(*args, **kwargs)
 
 
 def _row_softmax(z):
@@ -538,8 +535,8 @@ class MCSampler:
 _BLOCK = 48
 # Columns of one pass in a folded kernel are padded to a multiple of this.
 _COLUMNS = 16
-# Dense layers of at most this many units on expanded rows sum along the
-# last axis instead of calling matmul.
+# Dense layers of at most this many units read the flat layout padded to a
+# block's rows.
 _NARROW = 16
 # Passes x rows x outputs up to which the moments are summed in one NumPy
 # call instead of pass by pass (the same order, hence the same bits).
