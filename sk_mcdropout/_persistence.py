@@ -375,7 +375,8 @@ def save(obj, path):
         isinstance(obj, Pipeline) and obj.steps and _is_estimator(obj.steps[-1][1])
     )
     if not plain and _wraps_estimator(obj):
-        return _save_object(obj, path)
+        _save_object(obj, path)
+        return
     steps, pipeline_params, estimator = _split(obj)
     check_is_fitted(estimator)
     encoder = _Encoder()
