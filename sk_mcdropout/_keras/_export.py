@@ -55,17 +55,18 @@ class Graph:
         self.constants = {}
         self._count = 0
 
-    def _name(self, prefix):
+    def name(self, prefix):
+        """A fresh value name."""
         self._count += 1
         return f"{prefix}{self._count}"
 
     def const(self, value, dtype=np.float32):
-        name = self._name("c")
+        name = self.name("c")
         self.constants[name] = np.asarray(value, dtype=dtype)
         return name
 
     def op(self, op_type, *inputs, **attributes):
-        name = self._name("v")
+        name = self.name("v")
         self.nodes.append((op_type, tuple(inputs), attributes, name))
         return name
 
@@ -165,7 +166,7 @@ class _Writer:
             d is not None for d in layer.noise_shape[1:]
         ):
             _refuse(layer, "noise_shape is not translated")
-        name = self.g._name("d")
+        name = self.g.name("d")
         self.pending[name] = (x, masks)
         return name
 
