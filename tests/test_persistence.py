@@ -369,3 +369,45 @@ def test_deployed_objects_round_trip_in_a_fresh_process(
             if hasattr(obj, method):
                 expected = np.asarray(getattr(obj, method)(X_test))
                 np.testing.assert_array_equal(out[f"{i}_{method}"], expected)
+
+
+# A folder replaced over and over, each file of it written slowly.
+_FOLDER_WRITER = """
+import importlib.util, os, sys, time
+spec = importlib.util.spec_from_file_location("atomic", sys.argv[1])
+atomic = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(atomic)
+print("ready", flush=True)
+while True:
+    with atomic.replaced_folder(sys.argv[2]) as tmp:
+        os.makedirs(tmp)
+        for i in range(20):
+            with open(os.path.join(tmp, f"part{i}"), "w") as f:
+                f.write("x" * 10000)
+                f.flush()
+            time.sleep(0.001)
+"""
+
+
+def test_killed_folder_export_leaves_the_previous_folder(tmp_path):
+    import os
+
+    import sk_mcdropout._atomic as atomic
+
+    target = tmp_path / "model"
+    target.mkdir()
+    for i in range(20):
+        (target / f"part{i}").write_text("x" * 10000)
+    for seed in range(10):
+        _killed_at_random([_FOLDER_WRITER, atomic.__file__, str(target)], seed, 0.3)
+        # Whole: every part there and complete, whichever write it is from.
+        assert sorted(p.name for p in target.iterdir()) == sorted(
+            f"part{i}" for i in range(20)
+        )
+        assert {len(p.read_text()) for p in target.iterdir()} == {10000}
+    # The next write replaces it and removes what the killed writers left.
+    with atomic.replaced_folder(target) as tmp:
+        os.makedirs(tmp)
+        open(os.path.join(tmp, "only"), "w").close()
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert [p.name for p in target.iterdir()] == ["only"]
