@@ -23,6 +23,7 @@ The network goes through ``_keras``, the estimators' own state through
 their public parameters and fitted attributes.
 """
 
+import functools
 import io
 import json
 import zipfile
@@ -54,10 +55,29 @@ _TRUSTED = (
     "scikeras.utils.transformers.RegressorTargetEncoder",
     "scikeras.utils.transformers.TargetReshaper",
     "numpy.dtype",
-    # scikit-learn's own parts of a fitted CalibratedClassifierCV
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
 )
+
+
+@functools.cache
+def _calibration_types():
+    """The types a fitted CalibratedClassifierCV holds around its estimator.
+
+    Read off a tiny fitted one rather than written down: they are
+    scikit-learn's private classes, whose names follow its version.
+    """
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.dummy import DummyClassifier
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = np.arange(20.0).reshape(-1, 1), np.arange(20) % 2
+    names = set()
+    for method in ("sigmoid", "isotonic"):
+        frozen = FrozenEstimator(DummyClassifier().fit(X, y))
+        fitted = CalibratedClassifierCV(frozen, method=method).fit(X, y)
+        for part in fitted.calibrated_classifiers_:
+            for obj in (part, *part.calibrators):
+                names.add(f"{type(obj).__module__}.{type(obj).__qualname__}")
+    return tuple(sorted(names))
 
 
 def trusted_types():
@@ -88,7 +108,7 @@ def trusted_types():
     >>> "sk_mcdropout.neural_network.MCDropoutClassifier" in trusted_types()
     True
     """
-    return list(_TRUSTED)
+    return [*_TRUSTED, *_calibration_types()]
 
 
 # ----------------------------------------------------------------------------
@@ -496,7 +516,7 @@ def load(path, trusted=None):
         if version == OBJECT_FORMAT_VERSION:
             return _skops().loads(
                 archive.read("object.skops"),
-                trusted=[*_TRUSTED, *(trusted or [])],
+                trusted=[*trusted_types(), *(trusted or [])],
             )
         spec = json.loads(archive.read("estimator.json"))
         n_arrays = sum(name.startswith("arrays/") for name in archive.namelist())
