@@ -425,8 +425,11 @@ class MCSampler:
 
             spec = self._spec
         # Every fitted network traces its own function by design; TF would
-        # warn about "frequent retracing" of the shared code object.
-        return _compat.omit_retracing_warning(tf.function(passes, input_signature=spec))
+        # warn about "frequent retracing" of the shared code object. The
+        # concrete function is called directly: a one-row call then skips
+        # matching its arguments against the signature.
+        function = tf.function(passes, input_signature=spec)
+        return _compat.omit_retracing_warning(function).get_concrete_function()
 
     def _passes(self, x, n_passes, seed, fold, rows=None):
         model = self._model()
@@ -476,7 +479,7 @@ class MCSampler:
         else:
             rng = np.random.default_rng(n_rows)
             probe = rng.standard_normal((n_rows, *self._spec[0].shape[1:]))
-            probe = _pad_rows(probe.astype(np.float32))
+            probe = tf.constant(_pad_rows(probe.astype(np.float32)))
             seed_t = tf.constant(seed, tf.int64)
             folded = self._function(n_passes)(probe, seed_t).numpy()[:, :n_rows]
             flat = self._function(n_passes, flat=True)(
@@ -520,10 +523,12 @@ class MCSampler:
                 # these rows' passes, with the same bits.
                 fn = self._function(n_passes, flat=True)
                 rows = tf.constant(len(chunk), tf.int32)
-                samples = fn(_pad_rows(chunk), seed_t, rows).numpy()[:, : len(chunk)]
+                x = tf.constant(_pad_rows(chunk))
+                samples = fn(x, seed_t, rows).numpy()[:, : len(chunk)]
             else:
                 fn = self._function(n_passes)
-                samples = fn(_pad_rows(chunk), seed_t).numpy()[:, : len(chunk)]
+                x = tf.constant(_pad_rows(chunk))
+                samples = fn(x, seed_t).numpy()[:, : len(chunk)]
             parts.append(samples if mode == "samples" else _moments(samples))
             if bar is not None:
                 bar.update(min(start + step, n_rows))

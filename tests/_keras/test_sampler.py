@@ -83,6 +83,7 @@ def test_flat_layout_is_used_only_where_it_matches(binary_data, make_classifier)
     folded = sampler._function(20)
     padded = np.zeros((48, X.shape[1]), np.float32)
     padded[:3] = X[:3]
+    padded = tf.constant(padded)
     same_sums = np.array_equal(
         flat(padded, seed, tf.constant(3, tf.int32)).numpy(),
         folded(padded, seed).numpy()[:, :3],
