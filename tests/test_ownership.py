@@ -46,17 +46,37 @@ def _own_classes():
     }
 
 
+def _source_file(klass):
+    # The public classes carry their public package as __module__, whose
+    # file does not define them; their functions know where they are.
+    functions = [
+        f
+        for f in vars(klass).values()
+        if inspect.isfunction(f) and f.__qualname__.startswith(klass.__qualname__ + ".")
+    ]
+    return Path(inspect.getsourcefile(functions[0])).resolve()
+
+
+def _class_node(klass):
+    tree = ast.parse(_source_file(klass).read_text())
+    return next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and node.name == klass.__name__
+    )
+
+
 def _members(klass):
     """Private names the body of ``klass`` defines or assigns on ``self``."""
-    tree = ast.parse(inspect.getsource(klass).strip() + "\n")
+    body = _class_node(klass)
     names = set()
-    for node in ast.walk(tree.body[0]):
+    for node in ast.walk(body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             names.add(node.name)
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             if node.value.id == "self" and isinstance(node.ctx, ast.Store):
                 names.add(node.attr)
-    for item in tree.body[0].body:
+    for item in body.body:
         if isinstance(item, (ast.Assign, ast.AnnAssign)):
             targets = item.targets if isinstance(item, ast.Assign) else [item.target]
             names.update(t.id for t in targets if isinstance(t, ast.Name))
@@ -122,7 +142,7 @@ def test_only_a_class_sets_or_calls_its_private_members():
     # The members of the classes each module defines.
     defined_in = {}
     for klass in classes:
-        path = Path(inspect.getsourcefile(klass)).resolve()
+        path = _source_file(klass)
         defined_in.setdefault(path, set()).update(_members(klass))
     offenders = set()
     for path in sorted(PACKAGE.rglob("*.py")):
