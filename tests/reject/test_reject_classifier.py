@@ -188,37 +188,6 @@ def test_reject_label_must_not_be_a_class(data):
         RejectOptionClassifier(LogisticRegression(), cv=2).fit(X_train, y)
 
 
-@pytest.mark.parametrize(
-    "params, match",
-    [
-        (dict(measure="entropy"), "'measure' parameter must be one of"),
-        (dict(coverage=0.0), r"'coverage' parameter must be in \(0, 1\]"),
-        (dict(coverage=1.2), "'coverage'"),
-        (dict(max_risk=-0.1), r"'max_risk' parameter must be in \[0, 1\]"),
-        (dict(coverage=0.9, max_risk=0.1), "at most one of"),
-        (dict(cv=1.5), "'cv'|cross-validation|n_splits"),
-        (dict(measure="mutual_information"), "predict_proba_samples"),
-        (dict(confidence=0.9), "set max_risk too"),
-        (dict(max_risk=0.1, correction="bonferroni"), "'correction' parameter"),
-        (dict(max_risk=0.1, confidence=1.0), r"'confidence' parameter must be in"),
-        (dict(error_cost=[1, 0.2]), "'error_cost' parameter must be a dict"),
-        (dict(error_cost={0: 1.0, 1: 5.0}), r"cost in \[0, 1\]"),
-        (dict(error_cost={0: 1.0}), r"no cost for the classes \[1\]"),
-        (dict(novelty_quantile=1.0), "'novelty_quantile' parameter"),
-        (dict(novelty_quantile=0.9), "predict_proba_samples"),
-        (
-            dict(novelty_quantile=0.9, novelty_measure="bald"),
-            "'novelty_measure' parameter",
-        ),
-    ],
-)
-def test_invalid_parameters(data, params, match):
-    X_train, _, y_train, _ = data
-    clf = RejectOptionClassifier(LogisticRegression(), **params)
-    with pytest.raises(ValueError, match=match):
-        clf.fit(X_train, y_train)
-
-
 def test_prefit_and_frozen_use_all_data_as_held_out(data):
     X_train, X_test, y_train, y_test = data
     fitted = LogisticRegression().fit(X_train, y_train)
