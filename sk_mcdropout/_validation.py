@@ -82,7 +82,10 @@ def check_proba(y_proba, *, name, allow_2d=False):
             "outputs only P(class 1), stack [1 - p, p] on the last axis."
         )
     tol = np.sqrt(np.finfo(np.float32).eps)
-    y_proba = y_proba.astype(np.float64, copy=False)
+    # C order: numpy's sums over an axis take another path (and give other
+    # last bits) on other layouts, e.g. the rows picked out of the passes by
+    # fancy indexing; a row's measure must depend on its values only.
+    y_proba = np.ascontiguousarray(y_proba, dtype=np.float64)
     assert_all_finite(y_proba, input_name=name)
     if y_proba.min() < -tol or y_proba.max() > 1 + tol:
         raise ValueError(

@@ -149,3 +149,15 @@ def test_float32_rounding_is_tolerated():
     passes = random_passes().astype(np.float32)
     passes[..., 0] += 1e-6  # float32 softmax output, off by a few ulps
     assert np.isfinite(mutual_information(passes)).all()
+
+
+@pytest.mark.parametrize("measure", ALL_MEASURES)
+def test_a_rows_value_depends_on_its_passes_only(measure):
+    # Bit for bit, whatever the memory layout of the passes: rows picked by
+    # fancy indexing, reversed, or a float32 array.
+    passes = random_passes(n_samples=9, n_rows=40, n_classes=3, seed=4)
+    values = measure(passes)
+    rows = np.random.default_rng(5).permutation(40)
+    assert_array_equal(measure(passes[:, rows]), values[rows])
+    assert_array_equal(measure(passes[:, ::-1]), values[::-1])
+    assert_array_equal(measure(np.asfortranarray(passes)), values)
