@@ -1,11 +1,14 @@
 """Selective-classification metrics against brute force and scikit-learn."""
 
+import re
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score
 
+from sk_mcdropout._compat import InvalidParameterError
 from sk_mcdropout.metrics import (
     accuracy_rejection_curve,
     aurc,
@@ -14,6 +17,7 @@ from sk_mcdropout.metrics import (
     risk_coverage_curve,
     selective_risk_at_coverage,
 )
+from sk_mcdropout.metrics._selective import selective_curve
 
 
 @pytest.fixture
@@ -203,13 +207,31 @@ def test_curve_input_validation(kwargs, match):
 def test_empty_and_out_of_range_inputs():
     with pytest.raises(ValueError, match="empty"):
         aurc([], [], [])
-    for coverage in (0, 1.5, "0.9"):
-        with pytest.raises(ValueError, match="coverage"):
+    for coverage, shown in ((0, "0"), (1.5, "1.5"), ("0.9", "'0.9'")):
+        message = (
+            "The 'coverage' parameter of selective_risk_at_coverage must be a "
+            f"float in the range (0.0, 1.0]. Got {shown} instead."
+        )
+        with pytest.raises(InvalidParameterError, match=f"^{re.escape(message)}$"):
             selective_risk_at_coverage([0], [0], [0.1], coverage)
-    with pytest.raises(ValueError, match="max_risk"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"^The 'max_risk' parameter of coverage_at_risk must be a float in "
+        r"the range \[0.0, 1.0\]. Got -0.1 instead.$",
+    ):
         coverage_at_risk([0], [0], [0.1], -0.1)
-    with pytest.raises(ValueError, match="n_bins"):
-        expected_calibration_error([0, 1], [[0.5, 0.5]] * 2, n_bins=0)
+    for n_bins in (0, 2.0):
+        with pytest.raises(
+            InvalidParameterError,
+            match=r"^The 'n_bins' parameter of expected_calibration_error must be "
+            rf"an int in the range \[1, inf\). Got {n_bins} instead.$",
+        ):
+            expected_calibration_error([0, 1], [[0.5, 0.5]] * 2, n_bins=n_bins)
+    with pytest.raises(
+        InvalidParameterError,
+        match="^The 'sample_weight' parameter of aurc must be an array-like or None",
+    ):
+        aurc([0], [0], [0.1], sample_weight="heavy")
     with pytest.raises(ValueError, match="2 columns but there are 1 labels"):
         expected_calibration_error([0, 0], [[0.5, 0.5]] * 2)
 
@@ -254,6 +276,53 @@ def test_ece_refuses_non_probabilities_and_unknown_labels():
         )
     with pytest.raises(ValueError, match="y_true contains NaN"):
         expected_calibration_error([0.0, np.nan], [[0.3, 0.7], [0.6, 0.4]])
-    # Probabilities computed in float32 still pass.
+    # Probabilities computed in float32 still pass, with their value: both
+    # rows right, confidences 0.7 and 0.6 in separate bins.
     proba = np.array([[0.3, 0.7], [0.6, 0.4]], dtype=np.float32)
-    assert 0 <= expected_calibration_error([1, 0], proba) <= 1
+    assert expected_calibration_error([1, 0], proba) == pytest.approx(
+        (0.3 + 0.4) / 2, rel=1e-6
+    )
+
+
+def test_curve_breaks_ties_with_the_secondary_score():
+    losses = np.array([1.0, 0.0, 0.0, 1.0, 0.0])
+    primary = np.array([0.2, 0.2, 0.2, 0.5, 0.1])
+    secondary = np.array([3.0, 1.0, 1.0, 0.0, 9.0])
+    curve = selective_curve(losses, primary, secondary)
+    # Order: (0.1, 9), then (0.2, 1) twice (one group), (0.2, 3), (0.5, 0).
+    assert_allclose(curve.coverage, [0.2, 0.6, 0.8, 1.0])
+    assert_allclose(curve.risk, [0.0, 0.0, 1 / 4, 2 / 5])
+    assert_array_equal(curve.count, [1, 3, 4, 5])
+    assert_array_equal(curve.loss_count, [0, 0, 1, 2])
+    assert_array_equal(curve.threshold, [0.1, 0.2, 0.2, 0.5])
+    assert_array_equal(curve.tiebreak, [9.0, 1.0, 3.0, 0.0])
+    # Without the secondary score the three rows at 0.2 are one group.
+    plain = selective_curve(losses, primary)
+    assert_allclose(plain.coverage, [0.2, 0.8, 1.0])
+    assert_array_equal(plain.tiebreak, [0.0, 0.0, 0.0])
+    # Rows in any order give the same curve, bit for bit.
+    rows = [3, 0, 4, 2, 1]
+    shuffled = selective_curve(losses[rows], primary[rows], secondary[rows])
+    for a, b in zip(curve, shuffled, strict=True):
+        assert_array_equal(a, b)
+
+
+def test_curve_weights_counts_and_the_guard():
+    losses = np.array([0.0, 1.0, 0.0, 1.0, 0.0])
+    primary = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+    weights = np.array([2.0, 0.0, 1.0, 1.0, 0.0])
+    curve = selective_curve(losses, primary, weights=weights)
+    # Zero-weight rows are no point; counts and loss counts stay unweighted.
+    assert_allclose(curve.coverage, [0.5, 0.75, 1.0])
+    assert_allclose(curve.risk, [0.0, 0.0, 1 / 4])
+    assert_array_equal(curve.count, [1, 3, 4])
+    assert_array_equal(curve.loss_count, [0, 1, 2])
+    assert_array_equal(curve.threshold, [0.1, 0.3, 0.4])
+    # A guard: the curve over the rows it passes, coverage of all the weight.
+    passed = np.array([True, True, False, True, True])
+    guarded = selective_curve(losses, primary, weights=weights, passed=passed)
+    assert_allclose(guarded.coverage, [0.5, 0.75])
+    assert_allclose(guarded.risk, [0.0, 1 / 3])
+    assert_array_equal(guarded.threshold, [0.1, 0.4])
+    empty = selective_curve(losses, primary, weights=weights, passed=primary > 0.45)
+    assert empty.coverage.size == 0
