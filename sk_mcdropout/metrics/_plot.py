@@ -12,7 +12,7 @@ from .._docstrings import Substitution
 from .._measures import MEASURES, proba_and_uncertainty
 from .._validation import check_sample_weight
 from ._docstrings import GAUSSIAN, SELECTIVE, method
-from ._regression import _area_to_diagonal, regression_calibration_curve
+from ._regression import area_to_diagonal, regression_calibration_curve
 from ._selective import area_under_curve, risk_coverage_curve, selective_curve
 
 
@@ -642,7 +642,7 @@ class RegressionCalibrationDisplay(_DisplayMixin):
         display = cls(
             expected,
             observed,
-            miscalibration_area=_area_to_diagonal(expected, observed),
+            miscalibration_area=area_to_diagonal(expected, observed),
             name=name,
             kind=kind,
         )

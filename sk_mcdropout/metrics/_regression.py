@@ -361,10 +361,10 @@ def miscalibration_area(
         kind=kind,
         sample_weight=sample_weight,
     )
-    return _area_to_diagonal(expected, observed)
+    return area_to_diagonal(expected, observed)
 
 
-def _area_to_diagonal(expected, observed):
+def area_to_diagonal(expected, observed):
     """Trapezoidal integral of ``|observed - expected|`` over the levels."""
     gap = np.abs(observed - expected)
     return float(np.sum((gap[1:] + gap[:-1]) / 2 * np.diff(expected)))

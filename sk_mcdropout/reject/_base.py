@@ -31,7 +31,7 @@ from .._validation import check_sample_weight
 from ._threshold import above_threshold, select_threshold
 
 # The coverage when neither coverage nor max_risk is set.
-DEFAULT_COVERAGE = 0.9
+_DEFAULT_COVERAGE = 0.9
 
 # Parameter and attribute descriptions the two reject options share.
 DOCS = dict(
@@ -243,9 +243,10 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
             X, y, weights, fit_params
         )
         losses, binary = self._row_losses(y[index], scores)
+        passed = self._fit_rules(scores)
         coverage = self.coverage
         if coverage is None and self.max_risk is None:
-            coverage = DEFAULT_COVERAGE
+            coverage = _DEFAULT_COVERAGE
         result = select_threshold(
             losses,
             scores.uncertainty,
@@ -256,8 +257,8 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
             confidence=self.confidence,
             binary=binary,
             method=self.correction,
-            passed=self._fit_rules(scores),
-            # select_threshold, fit, the validation wrapper, the caller.
+            passed=passed,
+            # Counted from here: fit, the validation wrapper, the caller.
             stacklevel=3,
         )
         self.threshold_ = result["threshold"]
