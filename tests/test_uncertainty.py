@@ -161,3 +161,12 @@ def test_a_rows_value_depends_on_its_passes_only(measure):
     assert_array_equal(measure(passes[:, rows]), values[rows])
     assert_array_equal(measure(passes[:, ::-1]), values[::-1])
     assert_array_equal(measure(np.asfortranarray(passes)), values)
+
+
+@pytest.mark.parametrize("measure", ALL_MEASURES)
+def test_errors_name_the_argument(measure):
+    name = "y_proba" if measure is max_probability_uncertainty else "y_proba_samples"
+    with pytest.raises(ValueError, match=rf"^The probabilities in {name} do not sum"):
+        measure(np.full((2, 3, 2), 0.7))
+    with pytest.raises(ValueError, match=rf"^Input {name} contains NaN"):
+        measure(np.full((2, 3, 2), np.nan))

@@ -97,12 +97,12 @@ def expected_calibration_error(
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     # Same bin assignment as sklearn.calibration.calibration_curve.
     bin_ids = np.searchsorted(edges[1:-1], confidence)
-    weight = np.bincount(bin_ids, weights=sample_weight, minlength=n_bins)
     conf_sum = np.bincount(
         bin_ids, weights=sample_weight * confidence, minlength=n_bins
     )
     correct_sum = np.bincount(
         bin_ids, weights=sample_weight * correct, minlength=n_bins
     )
-    gaps = np.abs(correct_sum - conf_sum)  # = weight * |accuracy - confidence|
-    return float(gaps.sum() / weight.sum())
+    # Per bin: its weight times |accuracy - mean confidence|.
+    gaps = np.abs(correct_sum - conf_sum)
+    return float(gaps.sum() / sample_weight.sum())

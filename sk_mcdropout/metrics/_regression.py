@@ -300,7 +300,9 @@ def regression_calibration_curve(
         entry = 2 * ndtr(np.abs(z)) - 1
     else:
         entry = ndtr(z)
-    order = np.argsort(entry, kind="stable")
+    # Counted up to each level, ties included (side="right"): the order among
+    # equal entries does not matter.
+    order = np.argsort(entry)
     cumulative = np.concatenate([[0.0], np.cumsum(weights[order])]) / weights.sum()
     counts = np.searchsorted(entry[order], expected, side="right")
     observed = cumulative[counts]

@@ -47,8 +47,8 @@ def clopper_pearson_upper(k, n, delta):
     With probability at least ``1 - delta``, the true proportion is at most
     the bound, given ``k`` successes in ``n`` trials.
     """
-    k = np.asarray(k, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
+    k, n = np.asarray(k), np.asarray(n)
+    # beta.ppf is undefined for k = n (no failure); that case is 1 below.
     with np.errstate(invalid="ignore", divide="ignore"):
         bound = beta.ppf(1.0 - delta, k + 1.0, n - k)
     return np.where(k >= n, 1.0, bound)
@@ -57,23 +57,23 @@ def clopper_pearson_upper(k, n, delta):
 def _hb_pvalue(mean_loss, n, risk):
     """Hoeffding-Bentkus p-value of "mean loss > ``risk``", for a [0, 1] loss.
 
-    Vectorised over ``mean_loss`` and ``n``; ``risk`` < 1.
+    Vectorised over ``mean_loss`` and ``n``; ``risk`` < 1. The Hoeffding
+    term is at most 1, so the p-value is too.
     """
-    mean_loss = np.asarray(mean_loss, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
     a = np.minimum(mean_loss, risk)
     # Kullback-Leibler divergence between Bernoulli(a) and Bernoulli(risk).
     h = xlogy(a, a / risk) + xlogy(1 - a, (1 - a) / (1 - risk))
     hoeffding = np.exp(-n * h)
     bentkus = math.e * binom.cdf(np.ceil(n * mean_loss - 1e-9), n, risk)
-    return np.minimum(np.minimum(hoeffding, bentkus), 1.0)
+    return np.minimum(hoeffding, bentkus)
 
 
 def hoeffding_bentkus_upper(loss_sum, n, delta):
     """Upper confidence bound on the mean of a [0, 1] loss (Bates et al.)."""
     mean_loss = loss_sum / n
     lo, hi = mean_loss, 1.0
-    if mean_loss >= 1 or _hb_pvalue(mean_loss, n, 1 - 1e-12) > delta:
+    # Nothing below 1 can be certified (a mean loss of 1 included).
+    if _hb_pvalue(mean_loss, n, 1 - 1e-12) > delta:
         return 1.0
     for _ in range(60):
         mid = 0.5 * (lo + hi)
@@ -147,8 +147,9 @@ def sequence_start(max_risk, delta, n_rows):
     """
     if max_risk >= 1:
         return 1
+    # At least 1, for delta < 1 and max_risk < 1.
     n_min = math.ceil(math.log(delta) / math.log1p(-max_risk) - 1e-9)
-    return max(1, n_min, math.ceil(n_rows / 10))
+    return max(n_min, math.ceil(n_rows / 10))
 
 
 def certify_sgr(count, loss_count, max_risk, delta, binary):
@@ -161,15 +162,15 @@ def certify_sgr(count, loss_count, max_risk, delta, binary):
     n_tests = max(1, math.ceil(math.log2(m + 1)))
     level = delta / n_tests
     lo, hi = -1, m
-    best_bound = np.nan
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        bound = upper_bound(loss_count[mid], count[mid], level, binary)
-        if bound <= max_risk:
-            lo, best_bound = mid, bound
+        if upper_bound(loss_count[mid], count[mid], level, binary) <= max_risk:
+            lo = mid
         else:
             hi = mid
-    return (None, np.nan) if lo < 0 else (lo, best_bound)
+    if lo < 0:
+        return None, np.nan
+    return lo, upper_bound(loss_count[lo], count[lo], level, binary)
 
 
 def coverage_rule(curve, coverage, granularity, *, stacklevel):

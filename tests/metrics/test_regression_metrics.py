@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 from scipy import integrate, stats
 from sklearn.base import clone
 from sklearn.gaussian_process import GaussianProcessRegressor
@@ -258,3 +259,52 @@ def test_grid_search_over_p_on_log_likelihood():
     mean, std = best.predict(X, return_std=True)
     assert search.score(X, y) == pytest.approx(-gaussian_nll(y, mean, std))
     assert best.p == search.cv_results_["params"][int(np.argmax(scores))]["p"]
+
+
+def test_every_metric_weights_its_rows(predictions):
+    y, mu, s, w = predictions
+    z = np.abs(y - mu) / s
+    crps = s * (
+        z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi)
+    )
+    assert crps_gaussian(y, mu, s, sample_weight=w) == pytest.approx(
+        np.average(crps, weights=w)
+    )
+    width = 2 * stats.norm.ppf(0.95) * s
+    assert mean_interval_width(
+        y, mu, s, confidence_level=0.9, sample_weight=w
+    ) == pytest.approx(np.average(width, weights=w))
+
+
+def test_defaults_are_the_documented_ones(predictions):
+    y, mu, s, _ = predictions
+    assert mean_interval_width(y, mu, s) == mean_interval_width(
+        y, mu, s, confidence_level=0.95
+    )
+    assert interval_coverage(y, mu, s) == interval_coverage(
+        y, mu, s, confidence_level=0.95
+    )
+    expected, observed = regression_calibration_curve(y, mu, s)
+    assert_array_equal(expected, np.linspace(0, 1, 101))
+    assert_array_equal(
+        observed, regression_calibration_curve(y, mu, s, kind="interval")[1]
+    )
+    assert miscalibration_area(y, mu, s) == miscalibration_area(
+        y, mu, s, n_levels=101, kind="interval"
+    )
+    assert miscalibration_area(y, mu, s) != miscalibration_area(y, mu, s, n_levels=102)
+
+
+def test_intervals_are_closed():
+    # A target exactly on the edge of its interval is inside it.
+    z = stats.norm.ppf(0.975)
+    assert interval_coverage([z, -z], [0.0, 0.0], [1.0, 1.0]) == 1.0
+    # A target exactly at its mean is inside the interval of level 0 (a
+    # point), and at its median for the quantile of level 1/2.
+    y = np.array([0.0, 0.0, 1.0, -2.0])
+    _, observed = regression_calibration_curve(y, 0 * y, 0 * y + 1, n_levels=3)
+    assert observed.tolist() == [0.5, 0.5, 1.0]
+    _, observed = regression_calibration_curve(
+        y, 0 * y, 0 * y + 1, n_levels=3, kind="quantile"
+    )
+    assert observed.tolist() == [0.0, 0.75, 1.0]

@@ -326,3 +326,102 @@ def test_curve_weights_counts_and_the_guard():
     assert_array_equal(guarded.threshold, [0.1, 0.4])
     empty = selective_curve(losses, primary, weights=weights, passed=primary > 0.45)
     assert empty.coverage.size == 0
+
+
+def test_ece_default_bins_and_edges():
+    # Four classes and three bins: confidences 0.3, 0.5 and 0.9 fall in the
+    # first, second and third bin, each with its own gap.
+    proba = np.array(
+        [[0.3, 0.3, 0.2, 0.2], [0.5, 0.3, 0.1, 0.1], [0.9, 0.05, 0.03, 0.02]]
+    )
+    y_true = [0, 1, 0]  # right, wrong, right
+    expected = (abs(1 - 0.3) + abs(0 - 0.5) + abs(1 - 0.9)) / 3
+    assert expected_calibration_error(
+        y_true, proba, n_bins=3, labels=[0, 1, 2, 3]
+    ) == pytest.approx(expected)
+    # The default is 15 bins: 0.34 and 0.38 share a bin of 15 (gap 0.36 for
+    # their mean accuracy 1/2 and mean confidence 0.36), not of 16.
+    proba = np.array([[0.66, 0.34], [0.62, 0.38]])
+    y_true = [0, 1]  # right at 0.66, wrong at 0.62
+    fifteen = expected_calibration_error(y_true, proba, n_bins=15)
+    assert expected_calibration_error(y_true, proba) == fifteen
+    assert fifteen == pytest.approx(abs(0.5 - 0.64))
+    assert expected_calibration_error(y_true, proba, n_bins=16) == pytest.approx(
+        (abs(1 - 0.66) + abs(0 - 0.62)) / 2
+    )
+
+
+def test_ece_weights_are_relative():
+    proba = np.array([[0.7, 0.3], [0.2, 0.8], [0.6, 0.4], [0.9, 0.1]])
+    y_true = [0, 1, 1, 0]
+    weights = np.array([2.0, 0.5, 1.0, 3.0])
+    weighted = expected_calibration_error(y_true, proba, sample_weight=weights)
+    assert weighted == pytest.approx(
+        expected_calibration_error(y_true, proba, sample_weight=10 * weights)
+    )
+    by_hand = (2 * 0.3 + 0.5 * 0.2 + 1 * 0.6 + 3 * 0.1) / weights.sum()
+    assert weighted == pytest.approx(by_hand)
+
+
+@pytest.mark.parametrize(
+    "y_true, y_proba, match",
+    [
+        (
+            [0, 1],
+            np.full((2, 2, 2), 0.5),
+            r"^Expected a 1-D or 2-D array of shape \(n_rows,\) or \(n_rows, "
+            r"n_classes\) for y_proba, got shape \(2, 2, 2\).$",
+        ),
+        (
+            [0, 1, 1],
+            [[0.5, 0.5]] * 2,
+            r"^Found input variables with inconsistent numbers of samples: "
+            r"\[3, 2\]$",
+        ),
+        ([], np.zeros((0, 2)), "^Found empty input: y_true has 0 rows.$"),
+        (
+            [0, 1],
+            [[0.5, 0.6], [0.5, 0.5]],
+            r"^The probabilities in y_proba do not sum to one",
+        ),
+    ],
+)
+def test_ece_refuses_bad_arrays(y_true, y_proba, match):
+    with pytest.raises(ValueError, match=match):
+        expected_calibration_error(y_true, y_proba)
+
+
+def test_ece_of_one_row_and_of_a_1d_probability():
+    assert expected_calibration_error([1], [[0.2, 0.8]], labels=[0, 1]) == (
+        pytest.approx(0.2)
+    )
+    # 1-D: the probability of the greater label, here "b": both rows predict
+    # "b" at 0.8, one of them rightly.
+    assert expected_calibration_error(["a", "b"], [0.8, 0.8]) == pytest.approx(
+        abs(0.5 - 0.8)
+    )
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        lambda *a, **k: coverage_at_risk(*a, 0.2, **k),
+        lambda *a, **k: accuracy_rejection_curve(*a, **k),
+        lambda *a, **k: selective_risk_at_coverage(*a, 0.5, **k),
+        lambda *a, **k: aurc(*a, **k),
+    ],
+)
+def test_every_selective_metric_weights_its_rows(random_predictions, metric):
+    y_true, y_pred, uncertainty = random_predictions
+    weights = np.random.default_rng(6).integers(0, 4, y_true.size)
+    repeated = [np.repeat(a, weights) for a in (y_true, y_pred, uncertainty)]
+
+    def values(*args, **kwargs):
+        return np.concatenate(
+            [np.ravel(v) for v in np.atleast_1d(metric(*args, **kwargs))]
+        )
+
+    weighted = values(y_true, y_pred, uncertainty, sample_weight=weights)
+    assert_allclose(weighted, values(*repeated))
+    unweighted = values(y_true, y_pred, uncertainty)
+    assert weighted.shape != unweighted.shape or not np.allclose(weighted, unweighted)

@@ -237,7 +237,7 @@ def test_sample_weight_weights_the_threshold_and_the_fit(heteroscedastic):
     assert not np.allclose(reg.estimator_.coef_, BayesianRidge().fit(X, target).coef_)
 
 
-def test_prefit_float_cv_random_state_and_n_jobs():
+def test_prefit_float_cv_and_random_state():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(400, 2))
     y = X @ [1.0, 2.0] + (0.5 + np.abs(X[:, 0])) * rng.normal(size=400)
@@ -262,7 +262,12 @@ def test_prefit_float_cv_random_state_and_n_jobs():
     )
     other = clone(split).set_params(random_state=4).fit(X, y)
     assert other.threshold_ != split.threshold_
-    # Folds fitted in parallel give the same threshold.
+
+
+def test_n_jobs_fits_the_folds_in_parallel_to_the_same_threshold():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 2))
+    y = X @ [1.0, 2.0] + (0.5 + np.abs(X[:, 0])) * rng.normal(size=400)
     serial = RejectOptionRegressor(BayesianRidge(), cv=4).fit(X, y)
     parallel = RejectOptionRegressor(BayesianRidge(), cv=4, n_jobs=2).fit(X, y)
     assert parallel.threshold_ == serial.threshold_

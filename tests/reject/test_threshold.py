@@ -5,10 +5,12 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy.stats import binom
+from numpy.testing import assert_array_equal
+from scipy.stats import beta, binom
 
 from sk_mcdropout.metrics._selective import selective_curve
 from sk_mcdropout.reject._threshold import (
+    _hb_pvalue,
     certified_rule,
     certify_fixed_sequence,
     certify_sgr,
@@ -17,6 +19,7 @@ from sk_mcdropout.reject._threshold import (
     hoeffding_bentkus_upper,
     risk_rule,
     select_threshold,
+    sequence_start,
 )
 
 
@@ -162,3 +165,131 @@ def test_select_threshold_on_the_rows_the_guard_passes():
         risk=pytest.approx(np.nan, nan_ok=True),
         bound=pytest.approx(np.nan, nan_ok=True),
     )
+
+
+def hb_pvalue_by_hand(mean_loss, n, risk):
+    """Bates et al.'s Hoeffding-Bentkus p-value, written out."""
+    a = min(mean_loss, risk)
+    kl = (a * np.log(a / risk) if a > 0 else 0.0) + (1 - a) * np.log(
+        (1 - a) / (1 - risk)
+    )
+    bentkus = np.e * binom.cdf(np.ceil(n * mean_loss - 1e-9), n, risk)
+    return min(np.exp(-n * kl), bentkus)
+
+
+@pytest.mark.parametrize(
+    "mean_loss, n, risk",
+    [(0.05, 200, 0.1), (10 / 200, 200, 0.08), (0.0, 50, 0.1), (0.3, 40, 0.2)],
+)
+def test_hoeffding_bentkus_p_value_and_bound(mean_loss, n, risk):
+    p = hb_pvalue_by_hand(mean_loss, n, risk)
+    assert _hb_pvalue(mean_loss, n, risk) == pytest.approx(p, rel=1e-12)
+    # The bound is the smallest risk whose p-value is at most delta.
+    bound = hoeffding_bentkus_upper(mean_loss * n, n, 0.1)
+    assert hb_pvalue_by_hand(mean_loss, n, bound) <= 0.1
+    assert hb_pvalue_by_hand(mean_loss, n, bound - 1e-9) > 0.1
+
+
+def test_hoeffding_bentkus_with_too_few_rows_is_one():
+    # One row with a loss of 0.9: even a risk of almost 1 is not rejected.
+    assert hb_pvalue_by_hand(0.9, 1, 1 - 1e-12) > 0.05
+    assert hoeffding_bentkus_upper(0.9, 1, 0.05) == 1.0
+    assert hoeffding_bentkus_upper(5.0, 5, 0.05) == 1.0
+
+
+def test_clopper_pearson_is_quiet_and_one_without_failures():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_array_equal(
+            clopper_pearson_upper(np.array([3, 5]), np.array([5, 5]), 0.1),
+            [beta.ppf(0.9, 4, 2), 1.0],
+        )
+
+
+def test_sequence_start():
+    # (1 - 0.05) ** 59 <= 0.05 < (1 - 0.05) ** 58; and a tenth of the rows.
+    assert sequence_start(0.05, 0.05, 100) == 59
+    assert sequence_start(0.05, 0.05, 3000) == 300
+    assert sequence_start(0.05, 0.05, 3001) == 301
+    # (1 - 0.5) ** 2 = 0.25 exactly: two rows suffice, not three.
+    assert sequence_start(0.5, 0.25, 1) == 2
+    assert sequence_start(0.9, 0.1, 5) == 1
+    assert sequence_start(1.0, 0.1, 1000) == 1
+
+
+def test_fixed_sequence_starts_at_a_tenth_of_the_rows():
+    # max_risk 0.96 needs one row; 20 rows start at 2. The first row is
+    # right, the others wrong: 2 rows (1 error) pass, 3 rows (2 errors) fail.
+    losses = np.r_[0.0, np.ones(19)]
+    count, loss_count = np.arange(1.0, 21.0), np.cumsum(losses)
+    assert clopper_pearson_upper(1, 2, 0.1) <= 0.96 < clopper_pearson_upper(2, 3, 0.1)
+    idx, bound = certify_fixed_sequence(count, loss_count, 0.96, 0.1, True)
+    assert idx == 1
+    assert bound == clopper_pearson_upper(1, 2, 0.1)
+    # 11 rows start at 2 too, skipping a first row that would fail.
+    losses = np.r_[1.0, np.zeros(10)]
+    idx, _ = certify_fixed_sequence(
+        np.arange(1.0, 12.0), np.cumsum(losses), 0.96, 0.1, True
+    )
+    assert idx == 10
+    assert certify_fixed_sequence(count, loss_count, 0.0, 0.1, True) == (
+        None,
+        pytest.approx(np.nan, nan_ok=True),
+    )
+
+
+def test_a_bound_equal_to_max_risk_is_certified():
+    # 50 right rows, then wrong ones: the bounds fall, then rise. With
+    # max_risk equal to the bound at 60 rows, 60 rows are certified, not 59.
+    count = np.arange(1.0, 101.0)
+    loss_count = np.maximum(count - 50, 0)
+    delta = 0.1
+    at_60 = clopper_pearson_upper(10, 60, delta)
+    assert certify_fixed_sequence(count, loss_count, at_60, delta, True) == (59, at_60)
+    level = delta / math.ceil(math.log2(101))
+    sgr_at_60 = clopper_pearson_upper(10, 60, level)
+    assert certify_sgr(count, loss_count, sgr_at_60, delta, True) == (59, sgr_at_60)
+    # The same for the Hoeffding-Bentkus p-value: delta equal to it at 60.
+    mean_loss = loss_count / count
+    p_at_60 = _hb_pvalue(mean_loss[59], 60.0, 0.3)
+    idx, bound = certify_fixed_sequence(count, loss_count, 0.3, p_at_60, False)
+    assert idx == 59
+    assert bound == min(hoeffding_bentkus_upper(10.0, 60.0, p_at_60), 0.3)
+
+
+def test_non_binary_losses_of_one_are_within_a_max_risk_of_one():
+    count = np.arange(1.0, 51.0)
+    idx, bound = certify_fixed_sequence(count, count.copy(), 1.0, 0.1, False)
+    assert (idx, bound) == (49, 1.0)
+
+
+def test_sgr_with_one_two_and_three_candidates():
+    # ceil(log2(m + 1)) tests: 1, 2 and 2; each at delta over that.
+    for m, n_tests in [(1, 1), (2, 2), (3, 2)]:
+        count = np.arange(1.0, m + 1.0) * 100
+        loss_count = np.zeros(m)
+        idx, bound = certify_sgr(count, loss_count, 0.5, 0.1, True)
+        assert idx == m - 1
+        assert bound == clopper_pearson_upper(0, count[-1], 0.1 / n_tests)
+
+
+def test_sgr_when_only_the_first_or_no_candidate_is_certified():
+    # 100 error-free rows, then errors only: only the first candidate passes.
+    count = np.array([100.0, 200.0, 300.0, 400.0, 500.0])
+    loss_count = np.array([0.0, 100.0, 200.0, 300.0, 400.0])
+    level = 0.1 / math.ceil(math.log2(6))
+    assert certify_sgr(count, loss_count, 0.1, 0.1, True) == (
+        0,
+        clopper_pearson_upper(0, 100, level),
+    )
+    none = certify_sgr(count, count, 0.1, 0.1, True)
+    assert none[0] is None and np.isnan(none[1])
+
+
+def test_fixed_sequence_bound_with_costs_is_hoeffding_bentkus():
+    rng = np.random.RandomState(3)
+    losses = np.sort(rng.uniform(0, 0.2, size=500))
+    count, loss_count = np.arange(1.0, 501.0), np.cumsum(losses)
+    idx, bound = certify_fixed_sequence(count, loss_count, 0.15, 0.1, False)
+    assert bound == min(hoeffding_bentkus_upper(loss_count[idx], count[idx], 0.1), 0.15)
+    assert bound != clopper_pearson_upper(loss_count[idx], count[idx], 0.1)
