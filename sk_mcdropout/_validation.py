@@ -39,10 +39,16 @@ def check_labels(*labels, names):
             raise ValueError(f"Input {name} contains NaN.")
     try:
         unique_labels(*labels)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
+        # An object array of strings and numbers cannot even be sorted.
+        detail = (
+            error
+            if isinstance(error, ValueError)
+            else (f"labels that cannot be ordered ({error})")
+        )
         raise ValueError(
             f"{' and '.join(names)} must hold class labels of one kind, without "
-            f"NaN: {error}"
+            f"NaN: {detail}"
         ) from None
 
 

@@ -133,23 +133,30 @@ def certify_fixed_sequence(count, loss_count, max_risk, delta, binary):
     return best, best_bound
 
 
+def rows_needed(max_risk, delta):
+    """Fewest accepted rows that can be certified at all: with no loss.
+
+    The smallest ``n`` with ``(1 - max_risk) ** n <= delta``, for
+    ``0 < max_risk < 1`` and ``0 < delta < 1`` (at least 1).
+    """
+    return math.ceil(math.log(delta) / math.log1p(-max_risk) - 1e-9)
+
+
 def sequence_start(max_risk, delta, n_rows):
     """Fewest accepted rows at which fixed-sequence testing starts.
 
-    The larger of the fewest rows that could be certified at all, with no
-    loss (``(1 - max_risk) ** n <= delta``), and a tenth of the calibration
-    rows. Both are known before the calibration losses are seen, as
-    fixed-sequence testing requires. The tenth keeps a few unlucky rows at a
-    tiny coverage, where every bound is wide, from ending the search when
-    the risk is flat in the coverage (as for interval misses of a calibrated
-    regressor); a reject option that automates less than a tenth of the
-    rows is rarely what is wanted.
+    The larger of the fewest rows that could be certified at all
+    (:func:`rows_needed`) and a tenth of the calibration rows. Both are known
+    before the calibration losses are seen, as fixed-sequence testing
+    requires. The tenth keeps a few unlucky rows at a tiny coverage, where
+    every bound is wide, from ending the search when the risk is flat in the
+    coverage (as for interval misses of a calibrated regressor); a reject
+    option that automates less than a tenth of the rows is rarely what is
+    wanted.
     """
     if max_risk >= 1:
         return 1
-    # At least 1, for delta < 1 and max_risk < 1.
-    n_min = math.ceil(math.log(delta) / math.log1p(-max_risk) - 1e-9)
-    return max(n_min, math.ceil(n_rows / 10))
+    return max(rows_needed(max_risk, delta), math.ceil(n_rows / 10))
 
 
 def certify_sgr(count, loss_count, max_risk, delta, binary):
@@ -190,7 +197,6 @@ def coverage_rule(curve, coverage, granularity, *, stacklevel):
             f"{tied} rows have exactly the same uncertainty (in the measure "
             "and in the score that breaks its ties), so they are accepted or "
             f"rejected together; {reached:.4f} of the rows are accepted.",
-            UserWarning,
             stacklevel=stacklevel + 1,
         )
     return idx
@@ -207,7 +213,6 @@ def risk_rule(curve, max_risk, *, stacklevel):
             f"No coverage reaches a selective risk of at most "
             f"max_risk={max_risk} on the held-out rows (the most certain "
             f"rows already have {curve.risk[0]:.3g}); every row will be rejected.",
-            UserWarning,
             stacklevel=stacklevel + 1,
         )
     return idx
@@ -224,7 +229,7 @@ def certified_rule(curve, max_risk, confidence, *, binary, method, stacklevel):
     certify = certify_sgr if method == "sgr" else certify_fixed_sequence
     idx, bound = certify(curve.count, curve.loss_count, max_risk, delta, binary)
     if idx is None:
-        n_min = sequence_start(max_risk, delta, 1) if max_risk > 0 else None
+        n_min = rows_needed(max_risk, delta) if 0 < max_risk < 1 else None
         need = (
             f" (even with no error it takes at least {n_min} accepted rows)"
             if n_min
@@ -242,7 +247,6 @@ def certified_rule(curve, max_risk, confidence, *, binary, method, stacklevel):
             f"{int(curve.count[-1])} held-out rows{need}; every row will be "
             "rejected. Use more calibration rows, a larger max_risk or a "
             "lower confidence.",
-            UserWarning,
             stacklevel=stacklevel + 1,
         )
     return idx, bound

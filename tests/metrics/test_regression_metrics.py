@@ -308,3 +308,58 @@ def test_intervals_are_closed():
         y, 0 * y, 0 * y + 1, n_levels=3, kind="quantile"
     )
     assert observed.tolist() == [0.0, 0.75, 1.0]
+
+
+def test_gaussian_inputs_are_refused_in_full():
+    y, std = np.array([0.0, 1.0, 2.0]), np.ones(3)
+    with pytest.raises(
+        ValueError,
+        match=r"^Found input variables with inconsistent numbers of samples: "
+        r"\[3, 3, 2\]$",
+    ):
+        gaussian_nll(y, y, std[:2])
+    with pytest.raises(
+        ValueError,
+        match=r"^Found input variables with inconsistent numbers of samples: "
+        r"\[2, 3, 3\]$",
+    ):
+        gaussian_nll(y[:2], y, std)
+    with pytest.raises(
+        ValueError,
+        match=r"^y_true, y_mean and y_std must have the same shape; got \(3,\), "
+        r"\(3, 2\) and \(3,\).$",
+    ):
+        gaussian_nll(y, y[:, None].repeat(2, axis=1), std)
+    with pytest.raises(
+        ValueError,
+        match=r"^y_std must be positive; got a minimum of 0. A Gaussian needs a "
+        r"positive standard deviation.$",
+    ):
+        gaussian_nll(y, y, np.array([1.0, 0.0, 1.0]))
+    for args in (
+        (np.array(["a", "b", "c"]), y, std),
+        (y, np.array(["a", "b", "c"]), std),
+    ):
+        with pytest.raises(ValueError, match="could not convert string to float"):
+            gaussian_nll(*args)
+    with pytest.raises(ValueError, match="^Input y_true contains NaN.$"):
+        gaussian_nll(np.array([0.0, np.nan, 1.0]), y, std)
+    # Integer arrays are numbers like any other.
+    assert gaussian_nll([0, 1, 2], [0, 1, 2], [1, 1, 1]) == pytest.approx(
+        0.5 * np.log(2 * np.pi)
+    )
+
+
+def test_scorer_weights_its_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2))
+    y = X @ [1.0, -1.0] + rng.standard_normal(100)
+    model = BayesianRidge().fit(X, y)
+    weights = rng.uniform(0, 2, size=100)
+    mean, std = model.predict(X, return_std=True)
+    assert neg_gaussian_nll_scorer(model, X, y, sample_weight=weights) == pytest.approx(
+        -gaussian_nll(y, mean, std, sample_weight=weights)
+    )
+    assert neg_gaussian_nll_scorer(model, X, y, sample_weight=weights) != pytest.approx(
+        neg_gaussian_nll_scorer(model, X, y)
+    )

@@ -425,3 +425,80 @@ def test_every_selective_metric_weights_its_rows(random_predictions, metric):
     assert_allclose(weighted, values(*repeated))
     unweighted = values(y_true, y_pred, uncertainty)
     assert weighted.shape != unweighted.shape or not np.allclose(weighted, unweighted)
+
+
+@pytest.mark.parametrize(
+    "y_true, y_pred, uncertainty, match",
+    [
+        ([0, 1, 1], [0, 1], [0.1, 0.2, 0.3], r"\[3, 2\]"),
+        ([0, 1], [0, 1, 1], [0.1, 0.2, 0.3], r"\[2, 3\]"),
+        ([0, 1, 1], [0, 1, 1], [0.1, 0.2], r"\[3, 3, 2\]"),
+    ],
+)
+def test_every_length_is_checked(y_true, y_pred, uncertainty, match):
+    with pytest.raises(
+        ValueError,
+        match=f"^Found input variables with inconsistent numbers of samples: {match}$",
+    ):
+        risk_coverage_curve(y_true, y_pred, uncertainty)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (
+            dict(y_true=[], y_pred=[], uncertainty=[]),
+            "Found empty input: y_true has 0 rows.",
+        ),
+        (
+            dict(uncertainty=["a", "b", "c"]),
+            "uncertainty must be numeric, got dtype <U1.",
+        ),
+        (
+            dict(uncertainty=[0.1, np.inf, 0.2]),
+            "Input uncertainty contains infinity or a value too large for "
+            "dtype('float64').",
+        ),
+        (dict(sample_weight=[1, -1, 1]), "sample_weight must be non-negative."),
+        (
+            dict(sample_weight=[0, 0, 0]),
+            "All sample weights are zero; sample_weight must have a positive sum.",
+        ),
+        (
+            dict(sample_weight=[1.0, np.inf, 1.0]),
+            "Input sample_weight contains infinity or a value too large for "
+            "dtype('float64').",
+        ),
+        (
+            dict(y_pred=[0, "b", "c"]),
+            "y_true and y_pred must hold class labels of one kind, without NaN: ",
+        ),
+    ],
+)
+def test_selective_inputs_are_refused_in_full(kwargs, match):
+    args = dict(y_true=[0, 1, 0], y_pred=[0, 1, 1], uncertainty=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match=f"^{re.escape(match)}"):
+        risk_coverage_curve(**{**args, **kwargs})
+
+
+def test_labels_that_cannot_be_ordered_are_refused():
+    # An object array of strings and numbers used to raise numpy's TypeError.
+    mixed = np.array(["a", 1.5, "b"], dtype=object)
+    with pytest.raises(
+        ValueError,
+        match=r"^y_true must hold class labels of one kind, without NaN: labels "
+        r"that cannot be ordered \('<' not supported",
+    ):
+        expected_calibration_error(mixed[:2], [0.4, 0.7])
+    with pytest.raises(ValueError, match="^y_true and y_pred must hold class labels"):
+        aurc(mixed, mixed, [0.1, 0.2, 0.3])
+
+
+def test_weights_that_sum_to_less_than_one_are_weights():
+    y_true, y_pred, uncertainty = [0, 1, 1, 0], [0, 1, 0, 1], [0.1, 0.2, 0.3, 0.4]
+    weights = np.array([0.1, 0.2, 0.3, 0.15])
+    for metric in (aurc, risk_coverage_curve):
+        assert_allclose(
+            np.ravel(metric(y_true, y_pred, uncertainty, sample_weight=weights)),
+            np.ravel(metric(y_true, y_pred, uncertainty, sample_weight=20 * weights)),
+        )

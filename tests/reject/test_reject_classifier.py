@@ -1,6 +1,7 @@
 """RejectOptionClassifier: threshold learning, labels, and scikit-learn fit."""
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -548,3 +549,33 @@ def test_warnings_point_at_the_callers_line(lookup, data):
         with pytest.warns(UserWarning) as record:
             fit()
         assert {warning.filename for warning in record} == {__file__}
+
+
+def test_mc_passes_are_found_through_pipelines_and_freezing(make_bootstrap):
+    X, y = make_classification(n_samples=300, n_features=4, random_state=1)
+    scale = StandardScaler().fit(X)
+    model = make_bootstrap(n_members=4, random_state=0).fit(scale.transform(X), y)
+    passes = model.predict_proba_samples(scale.transform(X))
+    pipe = make_pipeline(scale, model)
+    cases = [
+        (pipe, X),
+        (FrozenEstimator(pipe), X),
+        (FrozenEstimator(model), scale.transform(X)),
+    ]
+    for estimator, X_in in cases:
+        clf = RejectOptionClassifier(
+            estimator, measure="mutual_information", coverage=0.8, cv="prefit"
+        ).fit(X_in, y)
+        assert_array_equal(
+            clf.rejection_scores(X_in).uncertainty, mutual_information(passes)
+        )
+    message = (
+        "This measure needs Monte Carlo passes: the estimator (or the last step "
+        "of its Pipeline) must have a predict_proba_samples method, such as "
+        "MCDropoutClassifier; LogisticRegression has none. Use "
+        "measure='max_probability' "
+        "for a classifier with only predict_proba."
+    )
+    plain = make_pipeline(scale, LogisticRegression()).fit(X, y)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        RejectOptionClassifier(plain, measure="variation_ratio", cv="prefit").fit(X, y)

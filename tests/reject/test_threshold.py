@@ -1,6 +1,7 @@
 """Bounds and multiple-testing corrections behind the reject options."""
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -18,6 +19,7 @@ from sk_mcdropout.reject._threshold import (
     coverage_rule,
     hoeffding_bentkus_upper,
     risk_rule,
+    rows_needed,
     select_threshold,
     sequence_start,
 )
@@ -293,3 +295,79 @@ def test_fixed_sequence_bound_with_costs_is_hoeffding_bentkus():
     idx, bound = certify_fixed_sequence(count, loss_count, 0.15, 0.1, False)
     assert bound == min(hoeffding_bentkus_upper(loss_count[idx], count[idx], 0.1), 0.15)
     assert bound != clopper_pearson_upper(loss_count[idx], count[idx], 0.1)
+
+
+def test_warnings_say_what_happened_in_full():
+    # Tied rows beyond the start: 2 distinct rows, then 6 tied, then 2.
+    curve = curve_of(np.zeros(10), [0, 1, 2, 2, 2, 2, 2, 2, 3, 4])
+    message = (
+        "coverage=0.3 cannot be met on the held-out rows: 6 rows have exactly "
+        "the same uncertainty (in the measure and in the score that breaks its "
+        "ties), so they are accepted or rejected together; 0.8000 of the rows "
+        "are accepted."
+    )
+    with pytest.warns(UserWarning, match=f"^{re.escape(message)}$"):
+        coverage_rule(curve, 0.3, 0.1, stacklevel=1)
+    message = (
+        "No coverage reaches a selective risk of at most max_risk=0.4 on the "
+        "held-out rows (the most certain rows already have 1); every row will "
+        "be rejected."
+    )
+    with pytest.warns(UserWarning, match=f"^{re.escape(message)}$"):
+        risk_rule(curve_of([1, 0], [0.1, 0.2]), 0.4, stacklevel=1)
+    thirty = curve_of(np.zeros(30), np.arange(30.0))
+    start = "No threshold can be certified to have a selective risk of at most "
+    end = (
+        "every row will be rejected. Use more calibration rows, a larger "
+        "max_risk or a lower confidence."
+    )
+    expected = {
+        ("fixed_sequence", 0.05): f"{start}max_risk=0.05 with confidence=0.9 on "
+        "30 held-out rows (even with no error it takes at least 45 accepted "
+        "rows); fixed-sequence testing stops at its first failure, so if the "
+        "risk hardly grows with the coverage, correction='sgr' may certify "
+        f"more; {end}",
+        ("sgr", 0.05): f"{start}max_risk=0.05 with confidence=0.9 on 30 held-out "
+        f"rows (even with no error it takes at least 45 accepted rows); {end}",
+        ("fixed_sequence", 0.0): f"{start}max_risk=0.0 with confidence=0.9 on "
+        f"30 held-out rows; {end}",
+        ("sgr", 0.0): f"{start}max_risk=0.0 with confidence=0.9 on 30 held-out "
+        f"rows; {end}",
+    }
+    for (method, max_risk), message in expected.items():
+        with pytest.warns(UserWarning, match=f"^{re.escape(message)}$"):
+            certified_rule(
+                thirty, max_risk, 0.9, binary=True, method=method, stacklevel=1
+            )
+    assert rows_needed(0.05, 0.1) == 45
+
+
+def test_no_warning_at_exactly_slack_plus_one_row():
+    # 100 rows, the first 32 tied: 0.32 is exactly 0.3 + 0.01 + one row.
+    curve = curve_of(np.zeros(100), np.r_[np.zeros(32), np.arange(1.0, 69.0)])
+    assert curve.coverage[0] == 0.3 + 0.01 + 0.01
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert coverage_rule(curve, 0.3, 0.01, stacklevel=1) == 0
+    with pytest.warns(UserWarning, match="32 rows have"):
+        coverage_rule(curve, 0.3, 0.0099, stacklevel=1)
+
+
+def test_select_threshold_defaults_and_full_coverage():
+    rng = np.random.RandomState(0)
+    losses = (rng.uniform(size=500) < np.linspace(0, 0.2, 500)).astype(float)
+    primary = np.arange(500.0)
+    result = select_threshold(
+        losses, primary, np.zeros(500), np.ones(500), max_risk=0.1, confidence=0.9
+    )
+    curve = curve_of(losses, primary)
+    # Binary losses and fixed-sequence testing unless told otherwise.
+    idx, bound = certify_fixed_sequence(
+        curve.count, curve.loss_count, 0.1, 1 - 0.9, True
+    )
+    assert (result["threshold"], result["bound"]) == (primary[idx], bound)
+    everything = select_threshold(
+        losses, primary, primary[::-1].copy(), np.ones(500), coverage=1.0
+    )
+    assert everything["threshold"] == everything["tiebreak"] == np.inf
+    assert everything["coverage"] == 1.0
