@@ -502,3 +502,14 @@ def test_weights_that_sum_to_less_than_one_are_weights():
             np.ravel(metric(y_true, y_pred, uncertainty, sample_weight=weights)),
             np.ravel(metric(y_true, y_pred, uncertainty, sample_weight=20 * weights)),
         )
+
+
+def test_last_coverage_is_exactly_one():
+    rng = np.random.default_rng(7)
+    weights = rng.uniform(0, 1, size=1000)
+    assert np.cumsum(weights)[-1] != weights.sum()  # the premise
+    y = rng.integers(0, 2, size=1000)
+    coverage, _, _ = risk_coverage_curve(
+        y, 1 - y, rng.uniform(size=1000), sample_weight=weights
+    )
+    assert coverage[-1] == 1.0
