@@ -13,14 +13,17 @@ scikeras 0.13, scikit-learn 1.7 to 1.9.
 
 import importlib
 
+from sklearn.base import _fit_context  # scikit-learn 1.3 to 1.9
 from sklearn.utils import _safe_indexing  # scikit-learn 1.0 to 1.9
 from sklearn.utils._param_validation import (  # scikit-learn 1.2 to 1.9
     HasMethods,
     Interval,
     InvalidParameterError,
     Options,
+    RealNotInt,
     StrOptions,
     validate_parameter_constraints,
+    validate_params,
 )
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "MissingPrivateAPIError",
     "Options",
     "PRIVATE_NAMES",
+    "RealNotInt",
     "SCIKERAS_ATTRS",
     "SCIKERAS_CALLBACK_ATTRS",
     "SCIKERAS_ENCODER_HOOKS",
@@ -37,6 +41,7 @@ __all__ = [
     "SCIKERAS_RANDOM_STATE_ATTR",
     "StrOptions",
     "call_has_training_arg",
+    "fit_context",
     "flatten_layers",
     "functional_class",
     "functional_of_sequential",
@@ -52,9 +57,12 @@ __all__ = [
     "set_tf_global_seed",
     "tf_global_seed",
     "validate_parameter_constraints",
+    "validate_params",
 ]
 
 safe_indexing = _safe_indexing
+# Runs fit after validating the estimator's parameters (_parameter_constraints).
+fit_context = _fit_context
 
 # Every private name used anywhere in the library, each with a getter that
 # resolves it (MissingPrivateAPIError if absent); tests/test_compat.py calls
@@ -97,6 +105,13 @@ PRIVATE_NAMES = {
     "sklearn.utils._param_validation": lambda: resolve(
         "sklearn.utils._param_validation", "validate_parameter_constraints"
     ),
+    "sklearn.utils._param_validation.validate_params": lambda: resolve(
+        "sklearn.utils._param_validation", "validate_params"
+    ),
+    "sklearn.utils._param_validation.RealNotInt": lambda: resolve(
+        "sklearn.utils._param_validation", "RealNotInt"
+    ),
+    "sklearn.base._fit_context": lambda: resolve("sklearn.base", "_fit_context"),
 }
 
 
