@@ -30,7 +30,7 @@ import sk_mcdropout
 from sk_mcdropout import MCDropoutClassifier
 from sk_mcdropout import _keras as _network
 from sk_mcdropout._keras._backend import keras, tf
-from sk_mcdropout._keras._sampler import _moments
+from sk_mcdropout._keras._sampler import _mean_and_std
 
 
 def best_of(fn, repeats):
@@ -81,7 +81,7 @@ def make_floor(clf, n_passes):
         parts = []
         for start in range(0, len(X), step):
             samples = passes(tf.constant(X[start : start + step])).numpy()
-            parts.append(_moments(samples)[0])
+            parts.append(_mean_and_std(samples)[0])
         return np.concatenate(parts)
 
     return run

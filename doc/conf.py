@@ -86,12 +86,7 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 # Docstring findings that break the reference fail the build under -W.
 numpydoc_validation_checks = {"GL08", "PR01", "PR02", "PR10", "RT03"}
-numpydoc_validation_exclude = {
-    # scikeras' parameters the estimators take and forward (build_fn,
-    # callbacks, metrics, run_eagerly, shuffle, validation_split,
-    # validation_batch_size) are not in their docstrings yet.
-    r"^sk_mcdropout\.MCDropout(Classifier|Regressor)$",
-}
+numpydoc_validation_exclude = set()
 
 # -- doctest (the .rst pages' code) --------------------------------------------
 # Only the pages' ``.. doctest::`` blocks: the docstrings' examples that

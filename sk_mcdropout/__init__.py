@@ -6,7 +6,7 @@ from . import _keras  # noqa: F401, I001
 from . import metrics, uncertainty
 from ._adapters import PredictiveStd
 from ._keras import ConcreteDropout, concrete_regularizers, limit_tf_threads
-from ._persistence import load, save
+from ._persistence import load, save, trusted_types
 from ._version import __version__
 from .metrics import RegressionCalibrationDisplay, RejectionCurveDisplay
 from .neural_network import MCDropoutClassifier, MCDropoutRegressor
@@ -27,5 +27,6 @@ __all__ = [
     "limit_tf_threads",
     "load",
     "save",
+    "trusted_types",
     "__version__",
 ]

@@ -13,14 +13,17 @@ scikeras 0.13, scikit-learn 1.7 to 1.9.
 
 import importlib
 
+from sklearn.base import _fit_context  # scikit-learn 1.3 to 1.9
 from sklearn.utils import _safe_indexing  # scikit-learn 1.0 to 1.9
 from sklearn.utils._param_validation import (  # scikit-learn 1.2 to 1.9
     HasMethods,
     Interval,
     InvalidParameterError,
     Options,
+    RealNotInt,
     StrOptions,
     validate_parameter_constraints,
+    validate_params,
 )
 
 __all__ = [
@@ -30,11 +33,15 @@ __all__ = [
     "MissingPrivateAPIError",
     "Options",
     "PRIVATE_NAMES",
+    "RealNotInt",
+    "SCIKERAS_ATTRS",
     "SCIKERAS_CALLBACK_ATTRS",
+    "SCIKERAS_ENCODER_HOOKS",
     "SCIKERAS_HOOKS",
     "SCIKERAS_RANDOM_STATE_ATTR",
     "StrOptions",
     "call_has_training_arg",
+    "fit_context",
     "flatten_layers",
     "functional_class",
     "functional_of_sequential",
@@ -50,9 +57,12 @@ __all__ = [
     "set_tf_global_seed",
     "tf_global_seed",
     "validate_parameter_constraints",
+    "validate_params",
 ]
 
 safe_indexing = _safe_indexing
+# Runs fit after validating the estimator's parameters (_parameter_constraints).
+fit_context = _fit_context
 
 # Every private name used anywhere in the library, each with a getter that
 # resolves it (MissingPrivateAPIError if absent); tests/test_compat.py calls
@@ -95,6 +105,13 @@ PRIVATE_NAMES = {
     "sklearn.utils._param_validation": lambda: resolve(
         "sklearn.utils._param_validation", "validate_parameter_constraints"
     ),
+    "sklearn.utils._param_validation.validate_params": lambda: resolve(
+        "sklearn.utils._param_validation", "validate_params"
+    ),
+    "sklearn.utils._param_validation.RealNotInt": lambda: resolve(
+        "sklearn.utils._param_validation", "RealNotInt"
+    ),
+    "sklearn.base._fit_context": lambda: resolve("sklearn.base", "_fit_context"),
 }
 
 
@@ -108,37 +125,45 @@ def _tf_function_attr():
     return getattr(function, name)
 
 
-# scikeras 0.13: the private methods of BaseWrapper that the estimators
-# override or call. scikeras is pinned below 0.14 and no longer released; the
-# test checks that each is still there.
+# scikeras 0.13: the private hooks of its wrappers (BaseWrapper,
+# KerasClassifier, KerasRegressor) that the estimators override or call,
+# only in neural_network/_scikeras.py. scikeras is pinned below 0.14 and no
+# longer released; the test checks that each is still there and still called
+# by scikeras, so that a rename cannot drop an override silently (the
+# non-negative sample_weight check lives in _validate_sample_weight).
 SCIKERAS_HOOKS = (
     "_check_model_param",
     "_build_keras_model",
     "_get_compile_kwargs",
     "_fit",
     "_fit_keras_model",
+    "_fit_kwargs",
     "_validate_data",
+    "_validate_sample_weight",
     "_check_model_compatibility",
     "_type_of_target",
     "_initialize_callbacks",
 )
+# The hook of scikeras' ClassifierLabelEncoder that the one-hot encoder
+# overrides (neural_network/_encoders.py): its fit chooses the encoding from it.
+SCIKERAS_ENCODER_HOOKS = ("_type_of_target",)
 # scikeras 0.13 keeps the callbacks built from the `callbacks` parameters in
 # these attributes (set by _initialize_callbacks): training state, not saved.
 SCIKERAS_CALLBACK_ATTRS = ("_fit_callbacks", "_predict_callbacks")
-
-
-def initialize_callbacks(estimator):
-    """Build scikeras' callbacks for an estimator assembled without ``fit``
-    (a warm-start fit reads them)."""
-    estimator._initialize_callbacks()
-
-
 # scikeras 0.13 seeds TensorFlow from the instance attribute `_random_state`
 # when it builds and fits the network; the estimators set it to None and seed
 # themselves: scikeras' own seeding switches TensorFlow op determinism on
 # for good and turns a RandomState into seed 0. The test checks scikeras
 # still reads it there.
 SCIKERAS_RANDOM_STATE_ATTR = "_random_state"
+# Every private attribute of a scikeras wrapper that the estimators read or set.
+SCIKERAS_ATTRS = (*SCIKERAS_CALLBACK_ATTRS, SCIKERAS_RANDOM_STATE_ATTR)
+
+
+def initialize_callbacks(estimator):
+    """Build scikeras' callbacks for an estimator assembled without ``fit``
+    (a warm-start fit reads them)."""
+    estimator._initialize_callbacks()
 
 
 class MissingPrivateAPIError(ImportError):

@@ -19,7 +19,8 @@ from .uncertainty import (
 )
 
 # Measure name -> (function, needs MC passes). The names are the values of
-# RejectOptionClassifier(measure=...) and RejectionCurveDisplay(measure=...).
+# RejectOptionClassifier(measure=...) and RejectionCurveDisplay(measure=...),
+# validated there by StrOptions(set(MEASURES)).
 MEASURES = {
     "max_probability": (max_probability_uncertainty, False),
     "predictive_entropy": (predictive_entropy, True),
@@ -27,14 +28,6 @@ MEASURES = {
     "variation_ratio": (variation_ratio, True),
     "predicted_class_std": (predicted_class_std, True),
 }
-
-
-def check_measure(measure, name="measure"):
-    if not isinstance(measure, str) or measure not in MEASURES:
-        raise ValueError(
-            f"The '{name}' parameter must be one of {sorted(MEASURES)}; "
-            f"got {measure!r}."
-        )
 
 
 def proba_samples(estimator, X):

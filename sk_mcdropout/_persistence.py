@@ -12,23 +12,110 @@ A saved file is a zip archive:
 - ``steps/<n>.skops``: for a Pipeline, each step before the estimator, in
   skops' format (loaded with skops' ``trusted`` list).
 
+What people deploy around an estimator (a reject option, a
+``CalibratedClassifierCV``, a ``FrozenEstimator``, a Pipeline ending in one of
+them) is stored whole in skops' format instead, as ``object.skops`` (format
+version 2): skops builds only the types it is told to trust, which are
+``trusted_types()`` and the caller's; the networks inside travel as their
+``.keras`` bytes and are loaded in Keras' safe mode.
+
 The network goes through ``_keras``, the estimators' own state through
 their public parameters and fitted attributes.
 """
 
+import functools
 import io
 import json
 import zipfile
 from collections import defaultdict
 
 import numpy as np
+from scikeras.utils.transformers import (
+    ClassifierLabelEncoder,
+    RegressorTargetEncoder,
+    TargetReshaper,
+)
 
-from . import _compat, _keras
+from . import _atomic, _compat, _keras
 from ._version import __version__
 from .neural_network import MCDropoutClassifier, MCDropoutRegressor
+from .neural_network._encoders import OneHotLabelEncoder, StandardTargetEncoder
+from .reject import RejectOptionClassifier, RejectOptionRegressor
 
 FORMAT = "sk_mcdropout"
 FORMAT_VERSION = 1
+# Files holding a whole object in skops' format.
+OBJECT_FORMAT_VERSION = 2
+READ_VERSIONS = (FORMAT_VERSION, OBJECT_FORMAT_VERSION)
+
+
+# Types, named as skops names them (module.qualname), that objects of this
+# library contain beyond those skops trusts by default.
+def _type_name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# Read off the classes, so that the names follow wherever they live.
+_TRUSTED = (
+    *map(_type_name, (MCDropoutClassifier, MCDropoutRegressor)),
+    *map(_type_name, (OneHotLabelEncoder, StandardTargetEncoder)),
+    *map(_type_name, (RejectOptionClassifier, RejectOptionRegressor)),
+    *map(_type_name, (ClassifierLabelEncoder, RegressorTargetEncoder, TargetReshaper)),
+    "numpy.dtype",
+)
+
+
+@functools.cache
+def _calibration_types():
+    """The types a fitted CalibratedClassifierCV holds around its estimator.
+
+    Read off a tiny fitted one rather than written down: they are
+    scikit-learn's private classes, whose names follow its version.
+    """
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.dummy import DummyClassifier
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = np.arange(20.0).reshape(-1, 1), np.arange(20) % 2
+    names = set()
+    for method in ("sigmoid", "isotonic"):
+        frozen = FrozenEstimator(DummyClassifier().fit(X, y))
+        fitted = CalibratedClassifierCV(frozen, method=method).fit(X, y)
+        for part in fitted.calibrated_classifiers_:
+            for obj in (part, *part.calibrators):
+                names.add(f"{type(obj).__module__}.{type(obj).__qualname__}")
+    return tuple(sorted(names))
+
+
+def trusted_types():
+    """The types to trust when loading this library's objects with skops.
+
+    skops names a type by its module and qualified name and builds only the
+    types it is told to trust. A fitted estimator of this library, a
+    Pipeline, reject option, ``CalibratedClassifierCV`` or
+    ``FrozenEstimator`` around one holds these types beyond skops' defaults:
+    the estimators under their public module paths, their label and target
+    encoders (scikeras' and this library's), ``numpy.dtype``, and the parts
+    of a fitted ``CalibratedClassifierCV``. The networks are inside as
+    ``.keras`` bytes, loaded in Keras' safe mode.
+
+    Returns
+    -------
+    types : list of str
+        For ``skops.io.load(file, trusted=trusted_types())``; add the types of
+        your own steps (``skops.io.get_untrusted_types`` lists them).
+
+    See Also
+    --------
+    save : Store these objects in one file, with the same trust.
+
+    Examples
+    --------
+    >>> from sk_mcdropout import trusted_types
+    >>> "sk_mcdropout.neural_network.MCDropoutClassifier" in trusted_types()
+    True
+    """
+    return [*_TRUSTED, *_calibration_types()]
 
 
 # ----------------------------------------------------------------------------
@@ -217,6 +304,29 @@ def _decode_estimator(spec, network, arrays):
 # ----------------------------------------------------------------------------
 
 
+def _wraps_estimator(obj):
+    """Whether ``obj`` is a meta-estimator saved whole: a reject option,
+    CalibratedClassifierCV or FrozenEstimator around this library's estimator
+    (possibly in a Pipeline), or a Pipeline ending in one of them."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import Pipeline
+
+    if _is_estimator(obj):
+        return True
+    if isinstance(obj, Pipeline):
+        return bool(obj.steps) and _wraps_estimator(obj.steps[-1][1])
+    if isinstance(obj, FrozenEstimator):
+        return _wraps_estimator(obj.estimator)
+    if isinstance(obj, (RejectOptionClassifier, RejectOptionRegressor)):
+        return _wraps_estimator(getattr(obj, "estimator_", obj.estimator))
+    if isinstance(obj, CalibratedClassifierCV):
+        fitted = getattr(obj, "calibrated_classifiers_", None)
+        inner = fitted[0].estimator if fitted else obj.estimator
+        return _wraps_estimator(inner)
+    return False
+
+
 def _split(obj):
     """(steps before the estimator, pipeline parameters, the estimator)."""
     from sklearn.pipeline import Pipeline
@@ -227,9 +337,11 @@ def _split(obj):
         params = {k: v for k, v in obj.get_params(deep=False).items() if k != "steps"}
         return obj.steps[:-1], params, obj.steps[-1][1]
     raise TypeError(
-        "save() stores a fitted MCDropoutClassifier or MCDropoutRegressor, or a "
-        f"Pipeline that ends with one; got {type(obj).__name__}. Other "
-        "scikit-learn objects can be stored with skops.io."
+        "save() stores a fitted MCDropoutClassifier or MCDropoutRegressor, a "
+        "Pipeline that ends with one, or a RejectOptionClassifier, "
+        "RejectOptionRegressor, CalibratedClassifierCV or FrozenEstimator "
+        f"around one; got {type(obj).__name__}. Other scikit-learn objects can "
+        "be stored with skops.io."
     )
 
 
@@ -244,10 +356,17 @@ def save(obj, path):
 
     Parameters
     ----------
-    obj : MCDropoutClassifier, MCDropoutRegressor or Pipeline
-        A fitted estimator, or a fitted Pipeline whose last step is one.
+    obj : estimator, Pipeline or meta-estimator
+        A fitted MCDropoutClassifier or MCDropoutRegressor, a fitted
+        Pipeline whose last step is one, or what is deployed around one: a
+        fitted RejectOptionClassifier, RejectOptionRegressor,
+        CalibratedClassifierCV or FrozenEstimator (possibly ending a
+        Pipeline). The latter are stored whole with skops (install
+        ``skops``), trusting :func:`trusted_types`.
     path : str or path-like
-        File to write (a zip archive); overwritten if it exists.
+        File to write (a zip archive). It is written to a temporary file
+        beside it, flushed to disk, then put in place in one step, so an
+        interrupted save leaves an existing file as it was.
 
     Raises
     ------
@@ -276,8 +395,15 @@ def save(obj, path):
     >>> bool((restored.predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
+    from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted
 
+    plain = _is_estimator(obj) or (
+        isinstance(obj, Pipeline) and obj.steps and _is_estimator(obj.steps[-1][1])
+    )
+    if not plain and _wraps_estimator(obj):
+        _save_object(obj, path)
+        return
     steps, pipeline_params, estimator = _split(obj)
     check_is_fitted(estimator)
     encoder = _Encoder()
@@ -309,7 +435,12 @@ def save(obj, path):
             "estimator_name": obj.steps[-1][0],
             "params": params,
         }
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # Written beside the target and moved into place once complete: a crash
+    # mid-write leaves the previous file as it was.
+    with (
+        _atomic.replaced_file(path) as file,
+        zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         archive.writestr("format.json", json.dumps(header, indent=1))
         archive.writestr("estimator.json", json.dumps(spec, indent=1))
         archive.writestr("network.keras", _keras.network_to_bytes(estimator.model_))
@@ -321,6 +452,25 @@ def save(obj, path):
             archive.writestr(name, data)
 
 
+def _save_object(obj, path):
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(obj)
+    data = _skops().dumps(obj)
+    header = {
+        "format": FORMAT,
+        "format_version": OBJECT_FORMAT_VERSION,
+        "library_version": __version__,
+        "object": type(obj).__name__,
+    }
+    with (
+        _atomic.replaced_file(path) as file,
+        zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
+        archive.writestr("format.json", json.dumps(header, indent=1))
+        archive.writestr("object.skops", data)
+
+
 def load(path, trusted=None):
     """Load what :func:`save` wrote, without unpickling anything.
 
@@ -329,14 +479,15 @@ def load(path, trusted=None):
     path : str or path-like
         The file.
     trusted : list of str, default=None
-        For a Pipeline: types beyond skops' default trusted ones that its
-        other steps may contain, as in ``skops.io.load`` (review them with
+        For a Pipeline or a meta-estimator: types beyond skops' default
+        trusted ones and :func:`trusted_types` that its other steps may
+        contain, as in ``skops.io.load`` (review them with
         ``skops.io.get_untrusted_types``). The estimator and its network need
         none.
 
     Returns
     -------
-    obj : MCDropoutClassifier, MCDropoutRegressor or Pipeline
+    obj : estimator, Pipeline or meta-estimator
         The fitted object; it predicts exactly what the saved one did. Its
         ``model`` parameter is its trained network when the saved one had a
         build function or a network.
@@ -361,13 +512,18 @@ def load(path, trusted=None):
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise foreign
         version = header.get("format_version")
-        if version != FORMAT_VERSION:
+        if version not in READ_VERSIONS:
             raise ValueError(
                 f"{path} is in format version {version} (written by sk_mcdropout "
                 f"{header.get('library_version')}), but this sk_mcdropout "
-                f"({__version__}) reads format version {FORMAT_VERSION} "
-                "only. Load it with the version that wrote it, and save it again "
-                "or refit."
+                f"({__version__}) reads format versions "
+                f"{', '.join(map(str, READ_VERSIONS))} only. Load it with the "
+                "version that wrote it, and save it again or refit."
+            )
+        if version == OBJECT_FORMAT_VERSION:
+            return _skops().loads(
+                archive.read("object.skops"),
+                trusted=[*trusted_types(), *(trusted or [])],
             )
         spec = json.loads(archive.read("estimator.json"))
         n_arrays = sum(name.startswith("arrays/") for name in archive.namelist())

@@ -1,9 +1,11 @@
 """Shared data and fitted estimators: each network is trained once per session."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_iris
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sk_mcdropout import MCDropoutClassifier, MCDropoutRegressor
@@ -83,3 +85,48 @@ def cancer():
 def mc_clf(cancer):
     X_train, _, y_train, _ = cancer
     return _classifier(hidden_layer_sizes=(8,), epochs=5).fit(X_train, y_train)
+
+
+@pytest.fixture
+def trainings(monkeypatch):
+    """Names of the estimators whose network trained in this process, one per
+    training run, from the start of the test: a cache hit adds nothing."""
+    from sk_mcdropout.neural_network._base import MCDropoutMixin
+
+    calls = []
+    train = MCDropoutMixin._train_network
+
+    def counting(self, *args, **kwargs):
+        calls.append(type(self).__name__)
+        return train(self, *args, **kwargs)
+
+    monkeypatch.setattr(MCDropoutMixin, "_train_network", counting)
+    return calls
+
+
+@pytest.fixture(scope="session")
+def cache_entries():
+    """Number of fits stored in a ``memory`` cache directory."""
+
+    def entries(location):
+        return sum(1 for _ in Path(location).rglob("output.pkl"))
+
+    return entries
+
+
+@pytest.fixture(scope="session")
+def grid_search(binary_data, make_classifier):
+    """The small grid search that tests repeat in parallel or through a cache.
+
+    Its rows (X, y), a factory of the search (estimator parameters, then
+    GridSearchCV's), and the cv_results_ of the search run sequentially.
+    """
+    X, y = binary_data
+    X, y = X[:200], y[:200]
+    grid = {"p": [0.1, 0.3], "n_samples": [5, 10]}
+
+    def search(estimator_params=None, **params):
+        estimator = make_classifier(epochs=3, **(estimator_params or {}))
+        return GridSearchCV(estimator, grid, **{"cv": 2, "refit": False, **params})
+
+    return X, y, search, search().fit(X, y).cv_results_

@@ -6,9 +6,13 @@ starts to pass fails the suite, so the map never outlives its reasons.
 """
 
 import numpy as np
+import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    check_param_validation,
+    parametrize_with_checks,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sk_mcdropout import (
@@ -101,3 +105,18 @@ def expected_failed_checks(estimator):
 @parametrize_with_checks(INSTANCES, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        RejectOptionClassifier(LogisticRegression()),
+        RejectOptionRegressor(LinearWithStd()),
+    ],
+    ids=lambda estimator: type(estimator).__name__,
+)
+def test_reject_option_parameters_are_validated(estimator):
+    # scikit-learn's own check (not one of parametrize_with_checks'): every
+    # parameter has a constraint, and a bad type or value of each raises
+    # InvalidParameterError from fit, in scikit-learn's words.
+    check_param_validation(type(estimator).__name__, estimator)

@@ -22,7 +22,7 @@ import sk_mcdropout
 
 PACKAGE = Path(sk_mcdropout.__file__).parent
 
-LAYER_0 = {"_version", "_compat", "_docstrings", "_validation"}
+LAYER_0 = {"_version", "_compat", "_docstrings", "_validation", "_atomic"}
 LAYER_1 = {"uncertainty", "_measures", "metrics"}
 ALLOWED = {
     # 0: third-party packages only (and each other, without a circle)
@@ -30,6 +30,7 @@ ALLOWED = {
     "_compat": set(),
     "_docstrings": set(),
     "_validation": {"_compat", "_docstrings"},
+    "_atomic": set(),
     # 1: NumPy, SciPy and scikit-learn statistics
     "uncertainty": LAYER_0,
     "_measures": LAYER_0 | {"uncertainty"},

@@ -11,7 +11,15 @@ import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sk_mcdropout import MCDropoutClassifier, MCDropoutRegressor, load, save
+from sk_mcdropout import (
+    MCDropoutClassifier,
+    MCDropoutRegressor,
+    RejectOptionClassifier,
+    RejectOptionRegressor,
+    load,
+    save,
+    trusted_types,
+)
 
 
 @pytest.fixture
@@ -153,6 +161,16 @@ def test_unstorable_objects_are_refused(mc_clf, tmp_path):
         save(clf, tmp_path / "x.skmcd")
     with pytest.raises(TypeError, match="Pipeline that ends with one"):
         save(StandardScaler(), tmp_path / "x.skmcd")
+    with pytest.raises(TypeError, match="got CalibratedClassifierCV"):
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.linear_model import LogisticRegression
+
+        save(
+            CalibratedClassifierCV(LogisticRegression()).fit(
+                np.random.default_rng(0).normal(size=(20, 2)), [0, 1] * 10
+            ),
+            tmp_path / "x.skmcd",
+        )
     pipe = make_pipeline(StandardScaler(), mc_clf, memory=joblib.Memory(None))
     with pytest.raises(ValueError, match="memory=None"):
         save(pipe, tmp_path / "x.skmcd")
@@ -185,10 +203,211 @@ def test_skops_round_trip(mc_clf, cancer, tmp_path, make_classifier):
         path = tmp_path / "model.skops"
         sio.dump(obj, path)
         untrusted = sio.get_untrusted_types(file=path)
-        assert (
-            "sk_mcdropout.neural_network._classifier.MCDropoutClassifier" in untrusted
-        )
+        # The public path, and every type in the library's published list.
+        assert "sk_mcdropout.neural_network.MCDropoutClassifier" in untrusted
+        assert set(untrusted) <= set(trusted_types())
         with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
             sio.load(path)
-        restored = sio.load(path, trusted=untrusted)
+        restored = sio.load(path, trusted=trusted_types())
         _same_classifier(restored, obj, X_test)
+
+
+# A process that saves over the same file until it is killed.
+_SAVER = """
+import sys
+from sk_mcdropout import load, save
+model = load(sys.argv[1])
+print("ready", flush=True)
+while True:
+    save(model, sys.argv[2])
+"""
+
+# The same replacement of a file, without TensorFlow (quick to start): the
+# bytes of a saved model written in small flushed pieces, over and over.
+_WRITER = """
+import importlib.util, sys, time
+spec = importlib.util.spec_from_file_location("atomic", sys.argv[1])
+atomic = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(atomic)
+data = open(sys.argv[2], "rb").read()
+print("ready", flush=True)
+while True:
+    with atomic.replaced_file(sys.argv[3]) as f:
+        for i in range(0, len(data), 4096):
+            f.write(data[i : i + 4096])
+            f.flush()
+            time.sleep(0.0005)
+"""
+
+
+def _killed_at_random(command, seed, delay):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", *command], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline().strip() == "ready"
+    time.sleep(np.random.default_rng(seed).uniform(0, delay))
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def test_killed_save_leaves_the_previous_file(mc_clf, cancer, tmp_path):
+    import concurrent.futures
+
+    import sk_mcdropout._atomic as atomic
+
+    _, X_test, _, _ = cancer
+    source = tmp_path / "source.skmcd"
+    save(mc_clf, source)
+    expected = mc_clf.predict_proba(X_test)
+    targets = [tmp_path / f"model{i}.skmcd" for i in range(3)]
+    for target in targets:
+        target.write_bytes(source.read_bytes())
+    # Three processes running save() in a loop, each killed at a random
+    # moment, then ten kills of the same replacement written slowly.
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        list(
+            pool.map(
+                lambda i: _killed_at_random(
+                    [_SAVER, str(source), str(targets[i])], i, 1.0
+                ),
+                range(3),
+            )
+        )
+    for seed in range(10):
+        _killed_at_random(
+            [_WRITER, atomic.__file__, str(source), str(targets[0])], seed, 0.3
+        )
+    for target in targets:
+        np.testing.assert_array_equal(load(target).predict_proba(X_test), expected)
+    # The temporaries the killed processes left go with the next save.
+    for target in targets:
+        save(mc_clf, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["source.skmcd", *(t.name for t in targets)]
+    )
+
+
+_LOADER = """
+import sys
+import numpy as np
+from sk_mcdropout import load
+X = np.load(sys.argv[1])["X"]
+out = {}
+for i, path in enumerate(sys.argv[3:]):
+    model = load(path)
+    for method in ("predict", "predict_proba", "reject"):
+        if hasattr(model, method):
+            out[f"{i}_{method}"] = np.asarray(getattr(model, method)(X))
+np.savez(sys.argv[2], **out)
+"""
+
+
+def test_deployed_objects_round_trip_in_a_fresh_process(
+    mc_clf, cancer, tmp_path, make_classifier, make_regressor
+):
+    import subprocess
+    import sys
+
+    sio = pytest.importorskip("skops.io")
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    X_train, X_test, y_train, y_test = cancer
+    pipe = make_pipeline(
+        StandardScaler(), make_classifier(hidden_layer_sizes=(8,), epochs=1)
+    ).fit(X_train, y_train)
+    reg = make_regressor(noise="heteroscedastic").fit(X_train, X_train[:, 0])
+    objects = [
+        FrozenEstimator(mc_clf),
+        CalibratedClassifierCV(FrozenEstimator(pipe)).fit(X_test, y_test),
+        CalibratedClassifierCV(
+            make_classifier(hidden_layer_sizes=(8,), epochs=1), cv=2
+        ).fit(X_train, y_train),
+        RejectOptionClassifier(
+            FrozenEstimator(mc_clf),
+            measure="mutual_information",
+            coverage=0.8,
+            novelty_quantile=0.95,
+        ).fit(X_test, y_test),
+        RejectOptionRegressor(FrozenEstimator(reg), coverage=0.8).fit(
+            X_test, X_test[:, 0]
+        ),
+        make_pipeline(
+            StandardScaler(),
+            RejectOptionClassifier(
+                make_classifier(hidden_layer_sizes=(8,), epochs=1), cv=2
+            ),
+        ).fit(X_train, y_train),
+    ]
+    paths = []
+    for i, obj in enumerate(objects):
+        # skops users need no type beyond the published list either.
+        untrusted = sio.get_untrusted_types(data=sio.dumps(obj))
+        assert set(untrusted) <= set(trusted_types())
+        paths.append(str(tmp_path / f"object{i}.skmcd"))
+        save(obj, paths[-1])
+        with zipfile.ZipFile(paths[-1]) as archive:
+            assert json.loads(archive.read("format.json"))["format_version"] == 2
+    np.savez(tmp_path / "X.npz", X=X_test)
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADER, str(tmp_path / "X.npz"), str(tmp_path / "out")]
+        + paths,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    out = np.load(tmp_path / "out.npz")
+    assert len(out.files) == 13
+    for i, obj in enumerate(objects):
+        for method in ("predict", "predict_proba", "reject"):
+            if hasattr(obj, method):
+                expected = np.asarray(getattr(obj, method)(X_test))
+                np.testing.assert_array_equal(out[f"{i}_{method}"], expected)
+
+
+# A folder replaced over and over, each file of it written slowly.
+_FOLDER_WRITER = """
+import importlib.util, os, sys, time
+spec = importlib.util.spec_from_file_location("atomic", sys.argv[1])
+atomic = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(atomic)
+print("ready", flush=True)
+while True:
+    with atomic.replaced_folder(sys.argv[2]) as tmp:
+        os.makedirs(tmp)
+        for i in range(20):
+            with open(os.path.join(tmp, f"part{i}"), "w") as f:
+                f.write("x" * 10000)
+                f.flush()
+            time.sleep(0.001)
+"""
+
+
+def test_killed_folder_export_leaves_the_previous_folder(tmp_path):
+    import os
+
+    import sk_mcdropout._atomic as atomic
+
+    target = tmp_path / "model"
+    target.mkdir()
+    for i in range(20):
+        (target / f"part{i}").write_text("x" * 10000)
+    for seed in range(10):
+        _killed_at_random([_FOLDER_WRITER, atomic.__file__, str(target)], seed, 0.3)
+        # Whole: every part there and complete, whichever write it is from.
+        assert sorted(p.name for p in target.iterdir()) == sorted(
+            f"part{i}" for i in range(20)
+        )
+        assert {len(p.read_text()) for p in target.iterdir()} == {10000}
+    # The next write replaces it and removes what the killed writers left.
+    with atomic.replaced_folder(target) as tmp:
+        os.makedirs(tmp)
+        open(os.path.join(tmp, "only"), "w").close()
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert [p.name for p in target.iterdir()] == ["only"]

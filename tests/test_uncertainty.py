@@ -1,5 +1,7 @@
 """Uncertainty measures on hand-built passes whose answers are known exactly."""
 
+import re
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -149,3 +151,117 @@ def test_float32_rounding_is_tolerated():
     passes = random_passes().astype(np.float32)
     passes[..., 0] += 1e-6  # float32 softmax output, off by a few ulps
     assert np.isfinite(mutual_information(passes)).all()
+
+
+@pytest.mark.parametrize("measure", ALL_MEASURES)
+def test_a_rows_value_depends_on_its_passes_only(measure):
+    # Bit for bit, whatever the memory layout of the passes: rows picked by
+    # fancy indexing, reversed, or a float32 array.
+    passes = random_passes(n_samples=9, n_rows=40, n_classes=3, seed=4)
+    values = measure(passes)
+    rows = np.random.default_rng(5).permutation(40)
+    assert_array_equal(measure(passes[:, rows]), values[rows])
+    assert_array_equal(measure(passes[:, ::-1]), values[::-1])
+    assert_array_equal(measure(np.asfortranarray(passes)), values)
+
+
+@pytest.mark.parametrize("measure", ALL_MEASURES)
+def test_errors_name_the_argument(measure):
+    name = "y_proba" if measure is max_probability_uncertainty else "y_proba_samples"
+    with pytest.raises(ValueError, match=rf"^The probabilities in {name} do not sum"):
+        measure(np.full((2, 3, 2), 0.7))
+    with pytest.raises(ValueError, match=rf"^Input {name} contains NaN"):
+        measure(np.full((2, 3, 2), np.nan))
+
+
+TOL = np.sqrt(np.finfo(np.float32).eps)
+
+
+def test_certain_rows_get_positive_zero():
+    one_hot = np.zeros((3, 2, 2))
+    one_hot[:, :, 0] = 1.0
+    for measure in (predictive_entropy, mutual_information):
+        assert not np.signbit(measure(one_hot)).any()
+
+
+def test_float32_passes_are_computed_in_float64():
+    passes = random_passes().astype(np.float32)
+    for measure in ALL_MEASURES:
+        assert_array_equal(measure(passes), measure(passes.astype(np.float64)))
+
+
+@pytest.mark.parametrize(
+    "bad, allow_2d_name, match",
+    [
+        (
+            np.full(3, 0.5),
+            "y_proba",
+            "Expected a 2-D or 3-D array of shape (n_rows, n_classes) or "
+            "(n_samples, n_rows, n_classes) for y_proba, got an array with 1 "
+            "dimension(s) and shape (3,).",
+        ),
+        (
+            np.full((3, 2), 0.5),
+            "y_proba_samples",
+            "Expected a 3-D array of shape (n_samples, n_rows, n_classes) for "
+            "y_proba_samples, got an array with 2 dimension(s) and shape (3, 2).",
+        ),
+        (
+            np.full((2, 3, 2), "a"),
+            "y_proba_samples",
+            "y_proba_samples must contain numeric probabilities, got dtype <U1.",
+        ),
+        (
+            np.zeros((2, 0, 2)),
+            "y_proba_samples",
+            "Found an empty array of shape (2, 0, 2) for y_proba_samples; "
+            "expected at least one pass, one row and two classes in "
+            "(n_samples, n_rows, n_classes).",
+        ),
+        (
+            np.ones((2, 3, 1)),
+            "y_proba_samples",
+            "y_proba_samples has 1 class column; expected probabilities for at "
+            "least 2 classes in the last axis. For a binary model that outputs "
+            "only P(class 1), stack [1 - p, p] on the last axis.",
+        ),
+        (
+            np.array([[1.2, 0.0]]),
+            "y_proba",
+            "y_proba must contain probabilities in [0, 1], got values in [0, 1.2].",
+        ),
+        (
+            np.array([[0.6, 0.5], [0.3, 0.3]]),
+            "y_proba",
+            "The probabilities in y_proba do not sum to one over the last axis "
+            "(classes); found a sum of 0.6. Pass probabilities, e.g. the output "
+            "of predict_proba_samples.",
+        ),
+    ],
+)
+def test_invalid_probabilities_in_full(bad, allow_2d_name, match):
+    measure = (
+        max_probability_uncertainty if allow_2d_name == "y_proba" else variation_ratio
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(match)}$"):
+        measure(bad)
+
+
+def test_probability_tolerances():
+    # On the edge of the range tolerance: accepted, and clipped.
+    edge = np.array([[-TOL, 1 + TOL]])
+    assert_array_equal(max_probability_uncertainty(edge), [0.0])
+    # Sums within n_classes * tol of one pass, whatever the other axes.
+    assert max_probability_uncertainty(np.array([[0.5, 0.5 + 1.5 * TOL]])).shape == (1,)
+    three = np.array([[[1 / 3, 1 / 3, 1 / 3 + 2 * TOL]]] * 2)
+    assert variation_ratio(three).shape == (1,)
+    # Beyond it, even by little, refused: the tolerance is absolute.
+    with pytest.raises(ValueError, match="found a sum of 1.0007"):
+        max_probability_uncertainty(np.array([[0.5, 0.5 + 2 * TOL + 5e-6]]))
+    # The message gives the sum farthest from one.
+    for rows, worst in (
+        ([[0.6, 0.5], [0.3, 0.3]], "0.6"),
+        ([[0.8, 0.5], [0.5, 0.4]], "1.3"),
+    ):
+        with pytest.raises(ValueError, match=f"found a sum of {worst}\\."):
+            max_probability_uncertainty(np.array(rows))

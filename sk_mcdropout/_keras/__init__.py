@@ -15,7 +15,9 @@ module:
 - ``_training``: the training loop (whole epochs per compiled call) and
   scikit-learn's stopping rules;
 - ``_serialization``: networks and Keras objects to and from bytes and JSON,
-  and the networks in an estimator's pickled state.
+  and the networks in an estimator's pickled state;
+- ``_export``: a fitted network at its ``n_samples`` as a fixed ensemble of
+  constants, evaluated with NumPy or saved as a TensorFlow SavedModel.
 
 Every private Keras or TensorFlow name is reached through
 ``sk_mcdropout._compat``.
@@ -45,12 +47,23 @@ from ._builders import (
     weights_finite,
 )
 from ._concrete import ConcreteDropout, concrete_regularizers
+from ._export import (
+    Graph,
+    classifier_heads,
+    evaluate,
+    network_graph,
+    regressor_heads,
+    reject_classifier_heads,
+    reject_regressor_heads,
+    save_saved_model,
+)
 from ._losses import MIN_VARIANCE, gaussian_nll_loss
 from ._sampler import (
     MCSampler,
     deterministic_outputs,
     deterministic_proba,
     get_sampler,
+    pass_masks,
 )
 from ._seeding import seeded
 from ._serialization import (
@@ -69,6 +82,15 @@ from ._training import fit as train
 
 __all__ = [
     "CONCRETE",
+    "Graph",
+    "classifier_heads",
+    "evaluate",
+    "network_graph",
+    "pass_masks",
+    "regressor_heads",
+    "reject_classifier_heads",
+    "reject_regressor_heads",
+    "save_saved_model",
     "ConcreteDropout",
     "backend_versions",
     "concrete_regularizers",

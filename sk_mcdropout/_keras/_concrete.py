@@ -12,7 +12,7 @@ DEFAULT_LOGIT_SCALE = 10.0
 
 
 def concrete_regularizers(n_rows, length_scale=DEFAULT_LENGTH_SCALE, tau=1.0, nll=True):
-    """Weights of the concrete dropout regulariser for a training set.
+    """Compute the weights of the concrete dropout regulariser for a training set.
 
     The reference code's conventions: for a Euclidean loss (mean squared error,
     i.e. twice the Gaussian negative log-likelihood divided by the precision
@@ -151,6 +151,13 @@ class ConcreteDropout(keras.layers.Wrapper):
         self.seed_generator = keras.random.SeedGenerator()
 
     def build(self, input_shape):
+        """Build the wrapped Dense layer and the trained rate variable.
+
+        Parameters
+        ----------
+        input_shape : tuple of int or None
+            Shape of the layer's inputs, (rows, n_inputs).
+        """
         if not self.layer.built:
             self.layer.build(input_shape)
         logit = math.log(self.init_rate) - math.log1p(-self.init_rate)
@@ -183,6 +190,22 @@ class ConcreteDropout(keras.layers.Wrapper):
         return x * (1.0 - drop) / (1.0 - p)
 
     def call(self, inputs, training=None):
+        """Apply the Dense layer to the inputs, dropped in training.
+
+        Parameters
+        ----------
+        inputs : tensor of shape (rows, n_inputs)
+            The inputs of the wrapped Dense layer.
+        training : bool or None, default=None
+            Training mode: the relaxed mask with the learnt rate, and the
+            regulariser added to the layer's losses. Otherwise (inference)
+            the Dense layer alone.
+
+        Returns
+        -------
+        outputs : tensor of shape (rows, units)
+            The Dense layer's outputs.
+        """
         if not training:
             return self.layer(inputs)
         if self.weight_regularizer is None or self.dropout_regularizer is None:
@@ -204,9 +227,28 @@ class ConcreteDropout(keras.layers.Wrapper):
         return self.layer(self._relaxed_drop(inputs, p))
 
     def compute_output_shape(self, input_shape):
+        """Shape of the outputs: that of the wrapped Dense layer's.
+
+        Parameters
+        ----------
+        input_shape : tuple of int or None
+            Shape of the inputs.
+
+        Returns
+        -------
+        output_shape : tuple of int or None
+            Shape of the outputs.
+        """
         return self.layer.compute_output_shape(input_shape)
 
     def get_config(self):
+        """The layer's configuration, for Keras' saving (``from_config``).
+
+        Returns
+        -------
+        config : dict
+            The wrapped layer's configuration and this layer's parameters.
+        """
         config = super().get_config()
         config.update(
             weight_regularizer=self.weight_regularizer,

@@ -42,13 +42,29 @@ class _Expander:
     of the unexpanded rows against the N masked kernels side by side,
     ``(rows, d) @ (d, N * units)``, replaces repeating, masking and multiplying
     N x rows inputs. That is cheaper than the no-dropout floor, which repeats
-    the rows.
+    the rows. The folded kernels hold the 0/1 masks and the 1/(1-p) scales
+    multiply the product: then every product in the sum is ``x * w`` or
+    zero, exactly as in ``(x * b) @ W``, so the flat layout below can compute
+    the same bits.
+
+    With ``rows`` (a scalar tensor r) the layout is flat instead: an expanded
+    tensor holds the r * n_passes rows of the first r input rows (row-major)
+    followed by zero rows up to a multiple of ``_BLOCK``, and a folded Dense
+    layer multiplies those masked rows by its kernel. For fewer rows than a
+    block that is far less work than the folded layout, which computes a
+    whole block of rows. The sampler uses it only where it reproduced the
+    folded layout bit for bit (see ``MCSampler.flat_matches``).
+
+    A Dense layer with few units reading a flat tensor multiplies it padded
+    to the rows of the folded layout's block: the matmul kernels sum a narrow
+    product in an order that depends on the number of rows.
     """
 
-    def __init__(self, n_passes, seed, fold=True, rates=None):
+    def __init__(self, n_passes, seed, fold=True, rates=None, rows=None):
         self.n_passes = n_passes
         self.seed = seed
         self.fold = fold
+        self.rows = rows
         # id(layer) -> rate, read once outside the traced function: a learnt
         # rate is a variable, and the rates are the sampler's cache key.
         self.rates = rates or {}
@@ -56,11 +72,13 @@ class _Expander:
         self.n_dropout = 0
         self._index = {}
         # Dropout outputs whose masks a following Dense can fold into its
-        # kernel: id(output) -> (unexpanded input, per-pass keep masks).
+        # kernel: id(output) -> (unexpanded input, per-pass masks).
         self._foldable = {}
         # Outputs of folded Dense layers whose activation commutes with a
-        # following mask: id(output) -> (layer, input, input keep masks).
+        # following mask: id(output) -> (layer, input, input masks).
         self._refoldable = {}
+        # id(Dropout layer) -> its scaled keep masks, for pass_masks.
+        self.masks = {}
 
     def run(self, model, inputs):
         if isinstance(model, keras.Sequential):
@@ -89,9 +107,32 @@ class _Expander:
         def repeat(t):
             if not tf.is_tensor(t) or id(t) in self.expanded:
                 return t
-            return self._mark(tf.repeat(t, self.n_passes, axis=0))
+            if self.rows is None:
+                return self._mark(tf.repeat(t, self.n_passes, axis=0))
+            t = tf.repeat(t[: self.rows], self.n_passes, axis=0)
+            return self._mark(self._pad_flat(t))
 
         return tf.nest.map_structure(repeat, value)
+
+    def _pad_flat(self, t):
+        """Zero rows after the rows * n_passes rows of a flat tensor."""
+        n_pad = (-self.rows * self.n_passes) % _BLOCK
+        paddings = tf.concat([[[0, n_pad]], tf.zeros([tf.rank(t) - 1, 2], tf.int32)], 0)
+        return tf.pad(t, paddings)
+
+    def _per_pass(self, t, values, op=tf.multiply):
+        """``op(t, values)`` for an expanded ``t`` and (n_passes, ...) values,
+        pass k's values applied to pass k of every row."""
+        if self.rows is not None:
+            multiples = tf.concat(
+                [[self.rows], tf.ones([tf.rank(values) - 1], tf.int32)], 0
+            )
+            return op(t, self._pad_flat(tf.tile(values, multiples)))
+        rows_passes = tf.reshape(
+            t, tf.concat([[-1, self.n_passes], tf.shape(t)[1:]], 0)
+        )
+        out = op(rows_passes, tf.expand_dims(values, 0))
+        return tf.reshape(out, tf.shape(t))
 
     def _mark(self, value):
         for t in tf.nest.flatten(value):
@@ -109,30 +150,30 @@ class _Expander:
         if isinstance(op, keras.Model) and is_graph_model(op) and dropout_layers(op):
             inputs = args[0] if len(args) == 1 else list(args)
             return self.run(op, inputs)
-        if (
-            len(args) == 1
-            and not kwargs
-            and self.fold
-            and id(args[0]) in self._foldable
-            and _plain_dense(op)
-        ):
+        single = len(args) == 1 and not kwargs
+        if single and self.fold and id(args[0]) in self._foldable and _plain_dense(op):
             return self._mark(self._folded_dense(op, *self._foldable[id(args[0])]))
         if was_expanded:
             args, kwargs = self.repeat((args, kwargs))
-        if len(args) == 1 and not kwargs and _softmax_dense(op):
-            out = _row_softmax(_linear_dense(op, args[0]))
-        elif len(args) == 1 and not kwargs and _softmax_layer(op):
-            out = _row_softmax(args[0])
+        narrow = single and was_expanded and _plain_dense(op) and op.units <= _NARROW
+        if narrow and self.rows is not None:
+            # The matmul kernels sum a narrow product in an order that depends
+            # on the number of rows: the flat rows are padded to the rows of
+            # the folded layout's block.
+            x = args[0]
+            block = tf.pad(x, [[0, _BLOCK * self.n_passes - tf.shape(x)[0]], [0, 0]])
+            out = _apply(op, (block,), kwargs)[: tf.shape(x)[0]]
         else:
-            if _compat.call_has_training_arg(op):
-                kwargs = {**kwargs, "training": False}
-            out = op(*args, **kwargs)
+            out = _apply(op, args, kwargs)
         if was_expanded:
             self._mark(out)
         return out
 
     def _mask(self, layer, x):
-        """Per-pass keep masks of shape (n_passes, *per_row), scaled by 1/(1-p)."""
+        """Per-pass keep masks of shape (n_passes, *per_row).
+
+        Returns the masks scaled by 1/(1-p), the 0/1 masks and the scale.
+        """
         # One index per Dropout layer instance, in the order the graph meets
         # them, so that a layer's masks do not depend on how rows are chunked.
         index = self._index.setdefault(id(layer), len(self._index))
@@ -153,59 +194,113 @@ class _Expander:
             ]
             per_row = tf.stack([tf.cast(d, tf.int32) for d in noise])
         mask_shape = tf.concat([[self.n_passes], per_row], 0)
-        seed = tf.stack([self.seed, tf.constant(index, tf.int64)])
-        uniform = tf.random.stateless_uniform(mask_shape, seed=seed, dtype=x.dtype)
-        if rate == 0:
-            return tf.ones_like(uniform)
-        return tf.cast(uniform >= rate, x.dtype) / (1.0 - rate)
+        mask = keep_masks(mask_shape, self.seed, index, rate, x.dtype)
+        self.masks[id(layer)] = mask[0]
+        return mask
 
     def _dropout(self, layer, x, was_expanded):
-        keep = self._mask(layer, x)
+        mask = self._mask(layer, x)
         simple = x.shape.rank == 2 and layer.noise_shape is None
         if simple and id(x) in self._refoldable:
             # relu(z) * m == relu(z * m) for m >= 0: this mask goes into the
             # columns of the Dense layer that produced x, which is recomputed;
             # the unmasked x is then unused and never computed.
-            dense, x_in, keep_in = self._refoldable[id(x)]
-            return self._folded_dense(dense, x_in, keep_in, keep)
+            dense, x_in, mask_in = self._refoldable[id(x)]
+            return self._folded_dense(dense, x_in, mask_in, mask)
         if was_expanded:
-            rows_passes = tf.reshape(
-                x, tf.concat([[-1, self.n_passes], tf.shape(x)[1:]], 0)
-            )
+            out = self._per_pass(x, mask[0])
+        elif self.rows is not None:
+            out = self._per_pass(self.repeat(x), mask[0])
         else:
-            rows_passes = tf.expand_dims(x, 1)
-        masked = rows_passes * tf.expand_dims(keep, 0)
-        out = tf.reshape(masked, tf.concat([[-1], tf.shape(masked)[2:]], 0))
+            masked = tf.expand_dims(x, 1) * tf.expand_dims(mask[0], 0)
+            out = tf.reshape(masked, tf.concat([[-1], tf.shape(masked)[2:]], 0))
         if simple and not was_expanded:
             # If only a Dense layer reads `out`, the graph never computes it.
-            self._foldable[id(out)] = (x, keep)
+            self._foldable[id(out)] = (x, mask)
         return out
 
-    def _folded_dense(self, layer, x, keep, keep_out=None):
+    def _folded_dense(self, layer, x, mask, mask_out=None):
+        """The Dense layer over every pass of the unexpanded ``x``, its inputs
+        masked by ``mask`` (and its outputs by ``mask_out``)."""
         units = layer.units
         n = self.n_passes
-        # (N, d, units) masked kernels, laid side by side as (d, N * units).
-        kernels = tf.expand_dims(keep, -1) * layer.kernel
-        if keep_out is not None:
-            kernels = kernels * tf.expand_dims(keep_out, 1)
-        kernels = tf.reshape(tf.transpose(kernels, [1, 0, 2]), [-1, n * units])
-        pad = (-n * units) % _BLOCK
-        if pad:
-            kernels = tf.pad(kernels, [[0, 0], [0, pad]])
-        y = tf.matmul(x, kernels)
-        if pad:
-            y = y[:, : n * units]
+        _, bits, scale = mask
+        # Each pass's columns start at a multiple of _COLUMNS, as in the flat
+        # layout's product, so that both sum in the same order.
+        cols = -(-units // _COLUMNS) * _COLUMNS
+        kernel = layer.kernel
+        if cols != units:
+            kernel = tf.pad(kernel, [[0, 0], [0, cols - units]])
+        if mask_out is not None:
+            bits_out = mask_out[1]
+            if cols != units:
+                bits_out = tf.pad(bits_out, [[0, 0], [0, cols - units]])
+            scale *= mask_out[2]
+        if self.rows is None:
+            # (N, d, cols) masked kernels, laid side by side as (d, N * cols).
+            kernels = tf.expand_dims(bits, -1) * kernel
+            if mask_out is not None:
+                kernels = kernels * tf.expand_dims(bits_out, 1)
+            kernels = tf.reshape(tf.transpose(kernels, [1, 0, 2]), [-1, n * cols])
+            pad = (-n * cols) % _BLOCK
+            if pad:
+                kernels = tf.pad(kernels, [[0, 0], [0, pad]])
+            y = tf.matmul(x, kernels)
+            if pad:
+                y = y[:, : n * cols]
+            y = tf.reshape(y, [-1, cols])
+        else:
+            y = tf.matmul(self._per_pass(self.repeat(x), bits), kernel)
+            if mask_out is not None:
+                y = self._per_pass(y, bits_out)
+        if cols != units:
+            y = y[:, :units]
+        if scale != 1.0:
+            y = y * scale
         if layer.use_bias:
-            bias = layer.bias if keep_out is None else layer.bias * keep_out
-            y = y + tf.reshape(tf.broadcast_to(bias, [n, units]), [-1])
-        y = tf.reshape(y, [-1, units])
-        if layer.activation is keras.activations.softmax:
-            y = _row_softmax(y)
-        elif layer.activation is not None:
-            y = layer.activation(y)
-        if keep_out is None and _positively_homogeneous(layer.activation):
-            self._refoldable[id(y)] = (layer, x, keep)
+            if mask_out is None:
+                y = y + layer.bias
+            else:
+                y = self._per_pass(y, layer.bias * mask_out[0], tf.add)
+        y = _activate(layer, y)
+        if mask_out is None and _positively_homogeneous(layer.activation):
+            self._refoldable[id(y)] = (layer, x, mask)
         return y
+
+
+def keep_masks(shape, seed, index, rate, dtype=tf.float32):
+    """The keep masks of Dropout layer ``index`` for every pass.
+
+    Pass k of the layer keeps the units whose ``stateless_uniform`` draw,
+    seeded by (seed, index), is at least the rate. Returns the masks scaled
+    by 1/(1-rate) (how Keras' Dropout scales), the 0/1 masks and the scale.
+    """
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(index, tf.int64)])
+    uniform = tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
+    if rate == 0:
+        ones = tf.ones_like(uniform)
+        return ones, ones, 1.0
+    bits = tf.cast(uniform >= rate, dtype)
+    return bits / (1.0 - rate), bits, 1.0 / (1.0 - rate)
+
+
+def _activate(layer, y):
+    if layer.activation is keras.activations.softmax:
+        return _row_softmax(y)
+    if layer.activation is not None:
+        return layer.activation(y)
+    return y
+
+
+def _apply(op, args, kwargs):
+    """One graph operation in inference mode, softmax with row-wise bits."""
+    if len(args) == 1 and not kwargs and _softmax_dense(op):
+        return _row_softmax(_linear_dense(op, args[0]))
+    if len(args) == 1 and not kwargs and _softmax_layer(op):
+        return _row_softmax(args[0])
+    if _compat.call_has_training_arg(op):
+        kwargs = {**kwargs, "training": False}
+    return op(*args, **kwargs)
 
 
 def _row_softmax(z):
@@ -288,6 +383,8 @@ class MCSampler:
             tf.TensorSpec((), tf.int64),
         ]
         self._functions = {}
+        # (n_passes, n_rows) -> whether the flat layout gives the same bits.
+        self._flat_checked = {}
 
     def folds(self, n_passes):
         """Whether masks are folded into Dense kernels for ``n_passes`` passes.
@@ -304,31 +401,43 @@ class MCSampler:
             and n_passes * self.widest <= _FOLD_WIDTH
         )
 
-    def _function(self, n_passes):
+    def _function(self, n_passes, flat=False):
         with _LOCK:
-            return self._functions.get(n_passes) or self._new_function(n_passes)
+            fn = self._functions.get((n_passes, flat))
+            if fn is None:
+                fn = self._functions[n_passes, flat] = self._new_function(
+                    n_passes, flat
+                )
+            return fn
 
-    def _new_function(self, n_passes):
+    def _new_function(self, n_passes, flat):
         fold = self.folds(n_passes)
+        if flat:
 
-        def passes(x, seed):
-            return self._passes(x, n_passes, seed, fold)
+            def passes(x, seed, rows):
+                return self._passes(x, n_passes, seed, fold, rows)
 
+            spec = [*self._spec, tf.TensorSpec((), tf.int32)]
+        else:
+
+            def passes(x, seed):
+                return self._passes(x, n_passes, seed, fold)
+
+            spec = self._spec
         # Every fitted network traces its own function by design; TF would
-        # warn about "frequent retracing" of the shared code object.
-        fn = _compat.omit_retracing_warning(
-            tf.function(passes, input_signature=self._spec)
-        )
-        self._functions[n_passes] = fn
-        return fn
+        # warn about "frequent retracing" of the shared code object. The
+        # concrete function is called directly: a one-row call then skips
+        # matching its arguments against the signature.
+        function = tf.function(passes, input_signature=spec)
+        return _compat.omit_retracing_warning(function).get_concrete_function()
 
-    def _passes(self, x, n_passes, seed, fold):
+    def _passes(self, x, n_passes, seed, fold, rows=None):
         model = self._model()
         layers = dropout_layers(model)
         rates = {
             id(layer): rate for layer, rate in zip(layers, self.rates, strict=True)
         }
-        expander = _Expander(n_passes, seed, fold, rates)
+        expander = _Expander(n_passes, seed, fold, rates, rows)
         out = expander.run(model, x)
         if isinstance(out, (list, tuple, dict)):
             raise ValueError("MC prediction needs a network with a single output.")
@@ -343,13 +452,43 @@ class MCSampler:
         if id(out) not in expander.expanded:
             out = expander.repeat(out)
         n_out = out.shape[-1]
-        out = tf.reshape(
-            out, [tf.shape(x)[0], n_passes, -1 if n_out is None else n_out]
-        )
+        n_rows = tf.shape(x)[0]
+        if rows is not None:
+            out, n_rows = out[: rows * n_passes], rows
+        out = tf.reshape(out, [n_rows, n_passes, -1 if n_out is None else n_out])
         out = tf.transpose(out, [1, 0, 2])
         if self.n_classes == 2 and n_out == 1:
             out = tf.concat([1.0 - out, out], axis=-1)
         return tf.cast(out, tf.float32)
+
+    def flat_matches(self, n_passes, seed, n_rows):
+        """Whether the flat layout gives the folded layout's bits for n_rows.
+
+        Both sum the same products; whether they sum them in the same order
+        is up to the matmul kernels, which choose by shape alone. So both are
+        run once on random rows of that shape, and the flat layout is used for
+        that many rows only if every bit agrees.
+        """
+        key = (n_passes, n_rows)
+        with _LOCK:
+            known = self._flat_checked.get(key)
+        if known is not None:
+            return known
+        if None in self._spec[0].shape[1:]:
+            matches = False
+        else:
+            rng = np.random.default_rng(n_rows)
+            probe = rng.standard_normal((n_rows, *self._spec[0].shape[1:]))
+            probe = tf.constant(_pad_rows(probe.astype(np.float32)))
+            seed_t = tf.constant(seed, tf.int64)
+            folded = self._function(n_passes)(probe, seed_t).numpy()[:, :n_rows]
+            flat = self._function(n_passes, flat=True)(
+                probe, seed_t, tf.constant(n_rows, tf.int32)
+            ).numpy()[:, :n_rows]
+            matches = bool(np.array_equal(folded, flat))
+        with _LOCK:
+            self._flat_checked[key] = matches
+        return matches
 
     def chunk_rows(self, n_passes, memory_mb):
         """Rows per compiled call so that one call stays within ``memory_mb``."""
@@ -372,7 +511,6 @@ class MCSampler:
         X = np.asarray(X, dtype=np.float32)
         n_rows = X.shape[0]
         step = self.chunk_rows(n_passes, memory_mb)
-        fn = self._function(n_passes)
         seed_t = tf.constant(seed, tf.int64)
         bar = None
         if verbose and n_rows > step:
@@ -380,9 +518,18 @@ class MCSampler:
         parts = []
         for start in range(0, n_rows, step):
             chunk = X[start : start + step]
-            samples = fn(tf.constant(_pad_rows(chunk)), seed_t).numpy()
-            samples = samples[:, : len(chunk)]
-            parts.append(samples if mode == "samples" else _moments(samples))
+            if len(chunk) < _BLOCK and self.flat_matches(n_passes, seed, len(chunk)):
+                # Fewer rows than one block: the flat layout computes only
+                # these rows' passes, with the same bits.
+                fn = self._function(n_passes, flat=True)
+                rows = tf.constant(len(chunk), tf.int32)
+                x = tf.constant(_pad_rows(chunk))
+                samples = fn(x, seed_t, rows).numpy()[:, : len(chunk)]
+            else:
+                fn = self._function(n_passes)
+                x = tf.constant(_pad_rows(chunk))
+                samples = fn(x, seed_t).numpy()[:, : len(chunk)]
+            parts.append(samples if mode == "samples" else _mean_and_std(samples))
             if bar is not None:
                 bar.update(min(start + step, n_rows))
         if not parts:
@@ -391,6 +538,14 @@ class MCSampler:
 
 
 _BLOCK = 48
+# Columns of one pass in a folded kernel are padded to a multiple of this.
+_COLUMNS = 16
+# Dense layers of at most this many units read the flat layout padded to a
+# block's rows.
+_NARROW = 16
+# Passes x rows x outputs up to which the moments are summed in one NumPy
+# call instead of pass by pass (the same order, hence the same bits).
+_SMALL_MOMENTS = 2**16
 
 
 def _pad_rows(X):
@@ -400,13 +555,21 @@ def _pad_rows(X):
     return np.concatenate([X, np.zeros((pad, *X.shape[1:]), X.dtype)])
 
 
-def _moments(samples):
+def _mean_and_std(samples):
     """Mean and std over axis 0, summed pass by pass in float64.
 
     A fixed summation order makes each row's result independent of how many
     rows share the chunk; TensorFlow's reductions vectorise differently with the
     shape and would change the last bits.
     """
+    if samples.size <= _SMALL_MOMENTS:
+        # add.accumulate sums in index order, as the loop below does (add.reduce
+        # may sum pairwise).
+        s = samples.astype(np.float64)
+        mean = np.add.accumulate(s, axis=0)[-1] / len(s)
+        s -= mean
+        np.square(s, out=s)
+        return np.stack([mean, np.sqrt(np.add.accumulate(s, axis=0)[-1] / len(s))])
     total = np.zeros(samples.shape[1:], dtype=np.float64)
     for s in samples:
         total += s
@@ -438,6 +601,23 @@ def get_sampler(model, n_classes):
             sampler = MCSampler(model, n_classes)
             _SAMPLERS[model] = sampler
     return sampler
+
+
+def pass_masks(model, n_passes, seed):
+    """The masks of the fitted ensemble: what pass k multiplies each Dropout
+    layer's inputs by.
+
+    Returns a dict from each dropout layer (``Dropout`` or ``ConcreteDropout``)
+    to its keep masks scaled by 1/(1-p), an array of shape
+    (n_passes, *per_row): exactly the masks the sampler applies.
+    """
+    _backend.ensure_runtime()
+    layers = dropout_layers(model)
+    rates = {id(layer): float(layer.rate) for layer in layers}
+    in_shape = tuple(model.inputs[0].shape[1:])
+    expander = _Expander(n_passes, tf.constant(seed, tf.int64), False, rates)
+    expander.run(model, tf.zeros((1, *in_shape), tf.float32))
+    return {layer: expander.masks[id(layer)].numpy() for layer in layers}
 
 
 def deterministic_proba(model, X, n_classes):

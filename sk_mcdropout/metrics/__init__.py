@@ -19,7 +19,11 @@ reached only at the end of that group. A rejection rule "accept the rows whose
 uncertainty is at most ``t``" realises exactly the points of these curves.
 :class:`~sk_mcdropout.RejectOptionClassifier` goes one step further: it
 breaks ties in the measure with a second, continuous score, so that its
-coverage targets are met even for a measure with many ties.
+coverage targets are met even for a measure with many ties; only rows tied in
+both are then grouped. It reads the same curve, and
+:meth:`RejectionCurveDisplay.from_estimator` of a fitted reject option draws
+that curve (its measure, tie-breaker and loss) with the point its threshold
+reaches.
 
 Where scikit-learn already has a metric, use it: :func:`sklearn.metrics.log_loss`,
 :func:`sklearn.metrics.brier_score_loss` and

@@ -3,11 +3,24 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils import check_consistent_length, column_or_1d
 
-from .._validation import check_labels, check_proba, check_sample_weight
+from .._compat import Interval, validate_params
+from .._docstrings import Substitution
+from .._validation import check_top_label_inputs
+from ._docstrings import SELECTIVE
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_proba": ["array-like"],
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
+        "labels": ["array-like", None],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+@Substitution(y_true=SELECTIVE["y_true"])
 def expected_calibration_error(
     y_true, y_proba, *, n_bins=15, labels=None, sample_weight=None
 ):
@@ -28,8 +41,7 @@ def expected_calibration_error(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,)
-        True labels.
+    {y_true}
 
     y_proba : array-like of shape (n_rows, n_classes) or (n_rows,)
         Predicted probabilities, columns ordered as ``labels``. A 1-D array
@@ -37,7 +49,7 @@ def expected_calibration_error(
         :func:`sklearn.metrics.log_loss`.
 
     n_bins : int, default=15
-        Number of equal-width confidence bins.
+        Number of equal-width confidence bins, at least 1.
 
     labels : array-like of shape (n_classes,), default=None
         The labels of the columns of ``y_proba``, sorted as the estimator's
@@ -45,12 +57,17 @@ def expected_calibration_error(
         must then contain every class.
 
     sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+        Row weights, non-negative with a positive sum.
 
     Returns
     -------
     ece : float
         Expected calibration error, in [0, 1].
+
+    See Also
+    --------
+    sklearn.calibration.calibration_curve : The reliability curve of these
+        bins.
 
     References
     ----------
@@ -72,55 +89,20 @@ def expected_calibration_error(
     >>> round(expected_calibration_error([0, 0, 0, 0, 0], y_proba, labels=[0, 1]), 6)
     0.2
     """
-    if not isinstance(n_bins, Integral) or isinstance(n_bins, bool) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
-    y_true = column_or_1d(y_true)
-    y_proba = np.asarray(y_proba)
-    if y_proba.ndim == 1:
-        y_proba = np.column_stack([1.0 - y_proba, y_proba])
-    if y_proba.ndim != 2:
-        raise ValueError(
-            "Expected a 1-D or 2-D array of shape (n_rows,) or (n_rows, n_classes) "
-            f"for y_proba, got shape {y_proba.shape}."
-        )
-    check_consistent_length(y_true, y_proba)
-    if y_true.shape[0] == 0:
-        raise ValueError("Found empty input: y_true has 0 rows.")
-    # Rows must be probability vectors (in [0, 1], summing to one), as the
-    # uncertainty functions require: the top value of any other row is no
-    # confidence.
-    y_proba = check_proba(y_proba, name="y_proba", allow_2d=True)
-    if labels is None:
-        check_labels(y_true, names=("y_true",))
-        labels = np.unique(y_true)
-    else:
-        labels = column_or_1d(labels)
-        check_labels(y_true, labels, names=("y_true", "labels"))
-        unknown = np.setdiff1d(y_true, labels)
-        if unknown.size:
-            raise ValueError(
-                f"y_true contains values {unknown[:5].tolist()} that are not in "
-                f"labels {labels.tolist()}."
-            )
-    if labels.shape[0] != y_proba.shape[1]:
-        raise ValueError(
-            f"y_proba has {y_proba.shape[1]} columns but there are "
-            f"{labels.shape[0]} labels ({labels!r}); pass labels= with one "
-            "label per column."
-        )
-    sample_weight = check_sample_weight(sample_weight, y_true.shape[0])
-
+    y_true, y_proba, labels, sample_weight = check_top_label_inputs(
+        y_true, y_proba, labels, sample_weight
+    )
     confidence = y_proba.max(axis=1)
     correct = (labels[y_proba.argmax(axis=1)] == y_true).astype(np.float64)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     # Same bin assignment as sklearn.calibration.calibration_curve.
     bin_ids = np.searchsorted(edges[1:-1], confidence)
-    weight = np.bincount(bin_ids, weights=sample_weight, minlength=n_bins)
     conf_sum = np.bincount(
         bin_ids, weights=sample_weight * confidence, minlength=n_bins
     )
     correct_sum = np.bincount(
         bin_ids, weights=sample_weight * correct, minlength=n_bins
     )
-    gaps = np.abs(correct_sum - conf_sum)  # = weight * |accuracy - confidence|
-    return float(gaps.sum() / weight.sum())
+    # Per bin: its weight times |accuracy - mean confidence|.
+    gaps = np.abs(correct_sum - conf_sum)
+    return float(gaps.sum() / sample_weight.sum())

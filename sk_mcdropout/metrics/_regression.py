@@ -24,52 +24,25 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import ndtr, ndtri
-from sklearn.utils import check_array, check_consistent_length, column_or_1d
-from sklearn.utils.validation import assert_all_finite
 
-_KINDS = ("interval", "quantile")
+from .._compat import HasMethods, Interval, StrOptions, validate_params
+from .._docstrings import Substitution
+from .._validation import check_gaussian_inputs
+from ._docstrings import GAUSSIAN
+
 _LOG_2PI = np.log(2 * np.pi)
 
-
-def _check_regression_inputs(y_true, y_mean, y_std, sample_weight):
-    """Validate; return float64 arrays of shape (n_rows, n_outputs) and weights."""
-    arrays = []
-    for name, value in (("y_true", y_true), ("y_mean", y_mean), ("y_std", y_std)):
-        # check_array refuses more than 2 dimensions, NaN and infinity.
-        value = check_array(value, ensure_2d=False, dtype=np.float64, input_name=name)
-        arrays.append(value)
-    y_true, y_mean, y_std = arrays
-    check_consistent_length(y_true, y_mean, y_std)
-    if not y_true.shape == y_mean.shape == y_std.shape:
-        raise ValueError(
-            "y_true, y_mean and y_std must have the same shape; got "
-            f"{y_true.shape}, {y_mean.shape} and {y_std.shape}."
-        )
-    if np.any(y_std <= 0):
-        raise ValueError(
-            "y_std must be positive; got a minimum of "
-            f"{y_std.min():.3g}. A Gaussian needs a positive standard deviation."
-        )
-    n_rows = y_true.shape[0]
-    if sample_weight is None:
-        sample_weight = np.ones(n_rows)
-    else:
-        sample_weight = column_or_1d(sample_weight).astype(np.float64)
-        check_consistent_length(sample_weight, y_true)
-        assert_all_finite(sample_weight, input_name="sample_weight")
-        if np.any(sample_weight < 0):
-            raise ValueError("sample_weight must be non-negative.")
-        if sample_weight.sum() <= 0:
-            raise ValueError(
-                "All sample weights are zero; sample_weight must have a positive sum."
-            )
-    shape = (n_rows, -1)
-    return (
-        y_true.reshape(shape),
-        y_mean.reshape(shape),
-        y_std.reshape(shape),
-        sample_weight,
-    )
+_ARRAYS = {
+    "y_true": ["array-like"],
+    "y_mean": ["array-like"],
+    "y_std": ["array-like"],
+    "sample_weight": ["array-like", None],
+}
+_LEVEL = {"confidence_level": [Interval(Real, 0, 1, closed="neither")]}
+_CURVE = {
+    "n_levels": [Interval(Integral, 2, None, closed="left")],
+    "kind": [StrOptions({"interval", "quantile"})],
+}
 
 
 def _mean(values, sample_weight):
@@ -77,15 +50,8 @@ def _mean(values, sample_weight):
     return float(np.average(values.mean(axis=1), weights=sample_weight))
 
 
-def _check_level(value, name):
-    if not isinstance(value, Real) or isinstance(value, bool) or not 0 < value < 1:
-        raise ValueError(
-            f"The '{name}' parameter must be a float in the range (0, 1). "
-            f"Got {value!r} instead."
-        )
-    return float(value)
-
-
+@validate_params(_ARRAYS, prefer_skip_nested_validation=True)
+@Substitution(**GAUSSIAN)
 def gaussian_nll(y_true, y_mean, y_std, *, sample_weight=None):
     """Mean negative log-likelihood of the targets under ``N(y_mean, y_std**2)``.
 
@@ -97,14 +63,13 @@ def gaussian_nll(y_true, y_mean, y_std, *, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,) or (n_rows, n_outputs)
-        Observed targets.
-    y_mean : array-like of the same shape
-        Predictive means.
-    y_std : array-like of the same shape
-        Predictive standard deviations, positive.
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+    {y_true}
+
+    {y_mean}
+
+    {y_std}
+
+    {sample_weight}
 
     Returns
     -------
@@ -117,13 +82,15 @@ def gaussian_nll(y_true, y_mean, y_std, *, sample_weight=None):
     >>> round(gaussian_nll([0.0, 1.0], [0.0, 0.0], [1.0, 1.0]), 4)
     1.1689
     """
-    y_true, y_mean, y_std, sw = _check_regression_inputs(
+    y_true, y_mean, y_std, sw = check_gaussian_inputs(
         y_true, y_mean, y_std, sample_weight
     )
     z = (y_true - y_mean) / y_std
     return _mean(0.5 * _LOG_2PI + np.log(y_std) + 0.5 * z**2, sw)
 
 
+@validate_params(_ARRAYS, prefer_skip_nested_validation=True)
+@Substitution(**GAUSSIAN)
 def crps_gaussian(y_true, y_mean, y_std, *, sample_weight=None):
     """Mean continuous ranked probability score of a Gaussian predictive.
 
@@ -135,14 +102,13 @@ def crps_gaussian(y_true, y_mean, y_std, *, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,) or (n_rows, n_outputs)
-        Observed targets.
-    y_mean : array-like of the same shape
-        Predictive means.
-    y_std : array-like of the same shape
-        Predictive standard deviations, positive.
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+    {y_true}
+
+    {y_mean}
+
+    {y_std}
+
+    {sample_weight}
 
     Returns
     -------
@@ -155,7 +121,7 @@ def crps_gaussian(y_true, y_mean, y_std, *, sample_weight=None):
     >>> round(crps_gaussian([0.0], [0.0], [1.0]), 4)  # (sqrt(2) - 1) / sqrt(pi)
     0.2337
     """
-    y_true, y_mean, y_std, sw = _check_regression_inputs(
+    y_true, y_mean, y_std, sw = check_gaussian_inputs(
         y_true, y_mean, y_std, sample_weight
     )
     z = (y_true - y_mean) / y_std
@@ -164,6 +130,8 @@ def crps_gaussian(y_true, y_mean, y_std, *, sample_weight=None):
     return _mean(crps, sw)
 
 
+@validate_params({**_ARRAYS, **_LEVEL}, prefer_skip_nested_validation=True)
+@Substitution(**GAUSSIAN)
 def interval_coverage(
     y_true, y_mean, y_std, *, confidence_level=0.95, sample_weight=None
 ):
@@ -175,16 +143,15 @@ def interval_coverage(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,) or (n_rows, n_outputs)
-        Observed targets.
-    y_mean : array-like of the same shape
-        Predictive means.
-    y_std : array-like of the same shape
-        Predictive standard deviations, positive.
-    confidence_level : float in (0, 1), default=0.95
-        Nominal probability of the interval.
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+    {y_true}
+
+    {y_mean}
+
+    {y_std}
+
+    {confidence_level}
+
+    {sample_weight}
 
     Returns
     -------
@@ -197,14 +164,15 @@ def interval_coverage(
     >>> interval_coverage([0.0, 1.0, 3.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
     0.6666666666666666
     """
-    level = _check_level(confidence_level, "confidence_level")
-    y_true, y_mean, y_std, sw = _check_regression_inputs(
+    y_true, y_mean, y_std, sw = check_gaussian_inputs(
         y_true, y_mean, y_std, sample_weight
     )
-    z = ndtri(0.5 + level / 2)
+    z = ndtri(0.5 + confidence_level / 2)
     return _mean(np.abs(y_true - y_mean) <= z * y_std, sw)
 
 
+@validate_params({**_ARRAYS, **_LEVEL}, prefer_skip_nested_validation=True)
+@Substitution(**GAUSSIAN)
 def mean_interval_width(
     y_true, y_mean, y_std, *, confidence_level=0.95, sample_weight=None
 ):
@@ -217,16 +185,15 @@ def mean_interval_width(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,) or (n_rows, n_outputs)
-        Observed targets.
-    y_mean : array-like of the same shape
-        Predictive means.
-    y_std : array-like of the same shape
-        Predictive standard deviations, positive.
-    confidence_level : float in (0, 1), default=0.95
-        Nominal probability of the interval.
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+    {y_true}
+
+    {y_mean}
+
+    {y_std}
+
+    {confidence_level}
+
+    {sample_weight}
 
     Returns
     -------
@@ -239,11 +206,12 @@ def mean_interval_width(
     >>> round(mean_interval_width([0.0], [0.0], [1.0]), 4)
     3.9199
     """
-    level = _check_level(confidence_level, "confidence_level")
-    _, _, y_std, sw = _check_regression_inputs(y_true, y_mean, y_std, sample_weight)
-    return _mean(2 * ndtri(0.5 + level / 2) * y_std, sw)
+    _, _, y_std, sw = check_gaussian_inputs(y_true, y_mean, y_std, sample_weight)
+    return _mean(2 * ndtri(0.5 + confidence_level / 2) * y_std, sw)
 
 
+@validate_params(_ARRAYS, prefer_skip_nested_validation=True)
+@Substitution(**GAUSSIAN)
 def sharpness(y_true, y_mean, y_std, *, sample_weight=None):
     """Root mean predictive variance, ``sqrt(mean(y_std**2))``.
 
@@ -254,14 +222,13 @@ def sharpness(y_true, y_mean, y_std, *, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,) or (n_rows, n_outputs)
-        Observed targets.
-    y_mean : array-like of the same shape
-        Predictive means.
-    y_std : array-like of the same shape
-        Predictive standard deviations, positive.
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+    {y_true}
+
+    {y_mean}
+
+    {y_std}
+
+    {sample_weight}
 
     Returns
     -------
@@ -274,28 +241,12 @@ def sharpness(y_true, y_mean, y_std, *, sample_weight=None):
     >>> round(sharpness([0.0, 0.0], [0.0, 0.0], [3.0, 4.0]) ** 2, 6)
     12.5
     """
-    _, _, y_std, sw = _check_regression_inputs(y_true, y_mean, y_std, sample_weight)
+    _, _, y_std, sw = check_gaussian_inputs(y_true, y_mean, y_std, sample_weight)
     return float(np.sqrt(_mean(y_std**2, sw)))
 
 
-def _check_n_levels(n_levels):
-    if not isinstance(n_levels, Integral) or isinstance(n_levels, bool) or n_levels < 2:
-        raise ValueError(
-            "The 'n_levels' parameter must be an int in the range [2, inf). "
-            f"Got {n_levels!r} instead."
-        )
-    return int(n_levels)
-
-
-def _check_kind(kind):
-    if kind not in _KINDS:
-        raise ValueError(
-            f"The 'kind' parameter must be a str among {set(_KINDS)}. "
-            f"Got {kind!r} instead."
-        )
-    return kind
-
-
+@validate_params({**_ARRAYS, **_CURVE}, prefer_skip_nested_validation=True)
+@Substitution(**GAUSSIAN)
 def regression_calibration_curve(
     y_true, y_mean, y_std, *, n_levels=101, kind="interval", sample_weight=None
 ):
@@ -310,19 +261,17 @@ def regression_calibration_curve(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,) or (n_rows, n_outputs)
-        Observed targets.
-    y_mean : array-like of the same shape
-        Predictive means.
-    y_std : array-like of the same shape
-        Predictive standard deviations, positive.
-    n_levels : int, default=101
-        Number of equally spaced levels in [0, 1], both ends included.
-    kind : {"interval", "quantile"}, default="interval"
-        Central intervals (symmetric errors) or one-sided quantiles (which
-        also show a bias of the mean).
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+    {y_true}
+
+    {y_mean}
+
+    {y_std}
+
+    {n_levels}
+
+    {kind}
+
+    {sample_weight}
 
     Returns
     -------
@@ -339,9 +288,7 @@ def regression_calibration_curve(
     >>> expected.tolist(), observed.tolist()
     ([0.0, 0.5, 1.0], [0.0, 0.3333333333333333, 1.0])
     """
-    n_levels = _check_n_levels(n_levels)
-    kind = _check_kind(kind)
-    y_true, y_mean, y_std, sw = _check_regression_inputs(
+    y_true, y_mean, y_std, sw = check_gaussian_inputs(
         y_true, y_mean, y_std, sample_weight
     )
     expected = np.linspace(0.0, 1.0, n_levels)
@@ -353,7 +300,9 @@ def regression_calibration_curve(
         entry = 2 * ndtr(np.abs(z)) - 1
     else:
         entry = ndtr(z)
-    order = np.argsort(entry, kind="stable")
+    # Counted up to each level, ties included (side="right"): the order among
+    # equal entries does not matter.
+    order = np.argsort(entry)
     cumulative = np.concatenate([[0.0], np.cumsum(weights[order])]) / weights.sum()
     counts = np.searchsorted(entry[order], expected, side="right")
     observed = cumulative[counts]
@@ -362,6 +311,8 @@ def regression_calibration_curve(
     return expected, observed
 
 
+@validate_params({**_ARRAYS, **_CURVE}, prefer_skip_nested_validation=True)
+@Substitution(**GAUSSIAN)
 def miscalibration_area(
     y_true, y_mean, y_std, *, n_levels=101, kind="interval", sample_weight=None
 ):
@@ -375,18 +326,17 @@ def miscalibration_area(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,) or (n_rows, n_outputs)
-        Observed targets.
-    y_mean : array-like of the same shape
-        Predictive means.
-    y_std : array-like of the same shape
-        Predictive standard deviations, positive.
-    n_levels : int, default=101
-        Number of equally spaced levels in [0, 1], both ends included.
-    kind : {"interval", "quantile"}, default="interval"
-        Central intervals or one-sided quantiles.
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+    {y_true}
+
+    {y_mean}
+
+    {y_std}
+
+    {n_levels}
+
+    {kind}
+
+    {sample_weight}
 
     Returns
     -------
@@ -413,15 +363,25 @@ def miscalibration_area(
         kind=kind,
         sample_weight=sample_weight,
     )
-    return _area_to_diagonal(expected, observed)
+    return area_to_diagonal(expected, observed)
 
 
-def _area_to_diagonal(expected, observed):
+def area_to_diagonal(expected, observed):
     """Trapezoidal integral of ``|observed - expected|`` over the levels."""
     gap = np.abs(observed - expected)
     return float(np.sum((gap[1:] + gap[:-1]) / 2 * np.diff(expected)))
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["predict"])],
+        "X": "no_validation",
+        "y": ["array-like"],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+@Substitution(**GAUSSIAN)
 def neg_gaussian_nll_scorer(estimator, X, y, sample_weight=None):
     """Scorer: minus :func:`gaussian_nll` of ``estimator.predict(X, return_std=True)``.
 
@@ -436,17 +396,23 @@ def neg_gaussian_nll_scorer(estimator, X, y, sample_weight=None):
     ----------
     estimator : estimator instance
         Fitted regressor.
+
     X : array-like of shape (n_rows, n_features)
-        Input data.
+        Input data, in any form the estimator takes.
+
     y : array-like of shape (n_rows,) or (n_rows, n_outputs)
         Observed targets.
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+
+    {sample_weight}
 
     Returns
     -------
     score : float
         Mean Gaussian log-likelihood per target value (higher is better).
+
+    See Also
+    --------
+    gaussian_nll : The metric this scorer negates.
 
     Examples
     --------
@@ -455,7 +421,7 @@ def neg_gaussian_nll_scorer(estimator, X, y, sample_weight=None):
     >>> from sklearn.model_selection import GridSearchCV
     >>> from sk_mcdropout.metrics import neg_gaussian_nll_scorer
     >>> X, y = load_diabetes(return_X_y=True)
-    >>> search = GridSearchCV(BayesianRidge(), {"alpha_1": [1e-6, 1.0]},
+    >>> search = GridSearchCV(BayesianRidge(), {{"alpha_1": [1e-6, 1.0]}},
     ...                       scoring=neg_gaussian_nll_scorer).fit(X, y)
     >>> bool(search.best_score_ < 0)
     True

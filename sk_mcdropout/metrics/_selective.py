@@ -2,15 +2,20 @@
 
 Rows are accepted in order of increasing uncertainty; rows with exactly equal
 uncertainty are accepted or rejected together (see the package docstring).
+:func:`selective_curve` is the one risk-coverage curve of the library: the
+metrics here, :class:`~sk_mcdropout.metrics.RejectionCurveDisplay` and the
+threshold selection of the reject options all read it.
 """
 
 from numbers import Real
+from typing import NamedTuple
 
 import numpy as np
-from sklearn.utils import check_consistent_length, column_or_1d
-from sklearn.utils.validation import assert_all_finite
 
-from .._validation import check_labels, check_sample_weight
+from .._compat import Interval, validate_params
+from .._docstrings import Substitution
+from .._validation import check_selective_inputs
+from ._docstrings import SELECTIVE
 
 __all__ = [
     "accuracy_rejection_curve",
@@ -22,54 +27,117 @@ __all__ = [
 
 # A coverage given as a decimal (0.9) must be reached by 9 accepted rows out
 # of 10 even though 9 / 10 is not exactly 0.9 in every float computation.
-_COVERAGE_RTOL = 1e-9
+COVERAGE_RTOL = 1e-9
 
 
-def _check_selective_inputs(y_true, y_pred, uncertainty, sample_weight):
-    """Validate inputs and return (errors, uncertainty, sample_weight)."""
-    y_true = column_or_1d(y_true)
-    y_pred = column_or_1d(y_pred)
-    check_consistent_length(y_true, y_pred)
-    if y_true.shape[0]:
-        check_labels(y_true, y_pred, names=("y_true", "y_pred"))
-    uncertainty = column_or_1d(uncertainty)
-    check_consistent_length(y_true, y_pred, uncertainty)
-    if y_true.shape[0] == 0:
-        raise ValueError("Found empty input: y_true has 0 rows.")
-    if uncertainty.dtype.kind not in "biuf":
-        raise ValueError(f"uncertainty must be numeric, got dtype {uncertainty.dtype}.")
-    uncertainty = uncertainty.astype(np.float64)
-    assert_all_finite(uncertainty, input_name="uncertainty")
-    errors = np.asarray(y_true != y_pred)
-    if errors.shape != y_true.shape:
-        raise ValueError(
-            "y_true and y_pred could not be compared element-wise; make sure "
-            "they hold labels of the same kind."
-        )
-    sample_weight = check_sample_weight(sample_weight, y_true.shape[0])
-    return errors.astype(np.float64), uncertainty, sample_weight
+class SelectiveCurve(NamedTuple):
+    """The points of a risk-coverage curve, one per group of tied rows."""
+
+    coverage: np.ndarray  # accepted weight over the weight of all rows
+    risk: np.ndarray  # weighted mean loss of the accepted rows
+    count: np.ndarray  # number of accepted rows, unweighted (for the bounds)
+    loss_count: np.ndarray  # unweighted sum of their losses
+    threshold: np.ndarray  # the primary score of the last group accepted
+    tiebreak: np.ndarray  # and its secondary score
 
 
-def _curve(errors, uncertainty, sample_weight):
-    """Risk-coverage points at each distinct uncertainty, ascending."""
-    order = np.argsort(uncertainty, kind="stable")
-    uncertainty = uncertainty[order]
-    weights = sample_weight[order]
-    weighted_errors = (errors * sample_weight)[order]
-    # Index of the last row of each group of equal uncertainty: the curve is
-    # only evaluated after a whole group, which makes ties order-free.
-    ends = np.r_[np.flatnonzero(np.diff(uncertainty)), uncertainty.size - 1]
+def selective_curve(losses, primary, secondary=None, weights=None, passed=None):
+    """Risk-coverage points of the rule "accept the rows ranked at most (t, s)".
+
+    Rows are ranked by ``primary``, ties broken by ``secondary``
+    (lexicographically); a rule "accept a row when its pair is at most
+    ``(t, s)``" realises exactly the points at the ends of groups of rows with
+    equal pairs, so rows tied in both scores are accepted or rejected
+    together, whatever their order. A group of zero-weight rows accepts
+    nothing and is no point. ``passed`` marks the rows another rule lets
+    through (the novelty guard): the curve runs over them, its coverage still
+    a fraction of the weight of all rows.
+
+    Parameters
+    ----------
+    losses, primary : ndarray of shape (n_rows,)
+        Per-row loss (an error is 1) and the score ranked by, float64.
+    secondary : ndarray of shape (n_rows,), default=None
+        Breaks ties in ``primary``; None ranks by ``primary`` alone.
+    weights : ndarray of shape (n_rows,), default=None
+        Non-negative row weights with a positive sum; None weighs rows alike.
+    passed : ndarray of shape (n_rows,), dtype=bool, default=None
+        Rows that may be accepted; None for all.
+
+    Returns
+    -------
+    curve : SelectiveCurve
+        Arrays of one value per point, by increasing coverage.
+    """
+    if secondary is None:
+        secondary = np.zeros_like(primary)
+    weights = np.ones(primary.shape) if weights is None else weights
+    # Without a guard the last point is all the weight, exactly 1.
+    total = None if passed is None else weights.sum()
+    if passed is not None:
+        losses, primary = losses[passed], primary[passed]
+        secondary, weights = secondary[passed], weights[passed]
+    order = np.lexsort((secondary, primary))
+    primary, secondary = primary[order], secondary[order]
+    weights, losses = weights[order], losses[order]
+    # The last row of each group of rows with an equal pair.
+    last = np.ones(primary.size, dtype=bool)
+    last[:-1] = (primary[1:] != primary[:-1]) | (secondary[1:] != secondary[:-1])
+    ends = np.flatnonzero(last)
     accepted = np.cumsum(weights)[ends]
-    wrong = np.cumsum(weighted_errors)[ends]
-    # A group of zero-weight rows accepts nothing: it is no point of the
-    # curve, so zero weights are the same as removing the rows.
+    loss = np.cumsum(weights * losses)[ends]
+    # A group of zero-weight rows accepts nothing: it is no point, so zero
+    # weights are the same as removing the rows.
     keep = np.diff(accepted, prepend=0.0) > 0
-    accepted, wrong, ends = accepted[keep], wrong[keep], ends[keep]
-    coverage = accepted / accepted[-1]
-    risk = wrong / accepted
-    return coverage, risk, uncertainty[ends]
+    ends, accepted, loss = ends[keep], accepted[keep], loss[keep]
+    return SelectiveCurve(
+        coverage=accepted / (accepted[-1] if total is None else total),
+        risk=loss / accepted,
+        count=(ends + 1).astype(np.float64),
+        loss_count=np.cumsum(losses)[ends],
+        threshold=primary[ends],
+        tiebreak=secondary[ends],
+    )
 
 
+def index_at_coverage(coverage_curve, coverage):
+    """First point whose coverage reaches ``coverage``; else the last point."""
+    reached = np.flatnonzero(coverage_curve >= coverage * (1 - COVERAGE_RTOL))
+    return int(reached[0]) if reached.size else coverage_curve.size - 1
+
+
+def index_at_risk(risk_curve, max_risk):
+    """Point of largest coverage whose risk is at most ``max_risk``, or None.
+
+    The selective risk need not grow with the coverage, so this is the last
+    feasible point, not the first crossing.
+    """
+    feasible = np.flatnonzero(risk_curve <= max_risk)
+    return int(feasible[-1]) if feasible.size else None
+
+
+def area_under_curve(coverage, risk):
+    """Step integral of a risk-coverage curve (risk held from the left)."""
+    return float(np.sum(risk * np.diff(coverage, prepend=0.0)))
+
+
+_ARRAYS = {
+    "y_true": ["array-like"],
+    "y_pred": ["array-like"],
+    "uncertainty": ["array-like"],
+    "sample_weight": ["array-like", None],
+}
+
+
+def _curve(y_true, y_pred, uncertainty, sample_weight):
+    errors, uncertainty, sample_weight = check_selective_inputs(
+        y_true, y_pred, uncertainty, sample_weight
+    )
+    return selective_curve(errors, uncertainty, weights=sample_weight)
+
+
+@validate_params(_ARRAYS, prefer_skip_nested_validation=True)
+@Substitution(**SELECTIVE)
 def risk_coverage_curve(y_true, y_pred, uncertainty, *, sample_weight=None):
     """Compute the risk-coverage curve of a selective classifier.
 
@@ -80,18 +148,13 @@ def risk_coverage_curve(y_true, y_pred, uncertainty, *, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,)
-        True labels.
+    {y_true}
 
-    y_pred : array-like of shape (n_rows,)
-        Predicted labels.
+    {y_pred}
 
-    uncertainty : array-like of shape (n_rows,)
-        Uncertainty of each prediction; higher means less sure, so accepted
-        later.
+    {uncertainty}
 
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights; coverage and risk are then weighted fractions.
+    {sample_weight}
 
     Returns
     -------
@@ -127,12 +190,12 @@ def risk_coverage_curve(y_true, y_pred, uncertainty, *, sample_weight=None):
     >>> thresholds
     array([0.1, 0.2, 0.3])
     """
-    errors, uncertainty, sample_weight = _check_selective_inputs(
-        y_true, y_pred, uncertainty, sample_weight
-    )
-    return _curve(errors, uncertainty, sample_weight)
+    curve = _curve(y_true, y_pred, uncertainty, sample_weight)
+    return curve.coverage, curve.risk, curve.threshold
 
 
+@validate_params(_ARRAYS, prefer_skip_nested_validation=True)
+@Substitution(**SELECTIVE)
 def aurc(y_true, y_pred, uncertainty, *, sample_weight=None):
     """Area under the risk-coverage curve (AURC); lower is better.
 
@@ -147,22 +210,22 @@ def aurc(y_true, y_pred, uncertainty, *, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,)
-        True labels.
+    {y_true}
 
-    y_pred : array-like of shape (n_rows,)
-        Predicted labels.
+    {y_pred}
 
-    uncertainty : array-like of shape (n_rows,)
-        Uncertainty of each prediction; higher means less sure.
+    {uncertainty}
 
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------
     aurc : float
         Area under the risk-coverage curve.
+
+    See Also
+    --------
+    risk_coverage_curve : The curve integrated.
 
     References
     ----------
@@ -179,37 +242,15 @@ def aurc(y_true, y_pred, uncertainty, *, sample_weight=None):
     >>> aurc([0, 1, 1, 0], [0, 1, 1, 1], [0.4, 0.2, 0.3, 0.1])  # ranked first
     0.5208...
     """
-    coverage, risk, _ = risk_coverage_curve(
-        y_true, y_pred, uncertainty, sample_weight=sample_weight
-    )
-    return _area(coverage, risk)
+    curve = _curve(y_true, y_pred, uncertainty, sample_weight)
+    return area_under_curve(curve.coverage, curve.risk)
 
 
-def _area(coverage, risk):
-    """Step integral of a risk-coverage curve (risk held from the left)."""
-    return float(np.sum(risk * np.diff(coverage, prepend=0.0)))
-
-
-def _check_fraction(value, name, *, allow_zero):
-    if not isinstance(value, Real) or isinstance(value, bool):
-        raise ValueError(f"{name} must be a float, got {value!r}.")
-    low_ok = value >= 0 if allow_zero else value > 0
-    if not (low_ok and value <= 1):
-        interval = "[0, 1]" if allow_zero else "(0, 1]"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}.")
-
-
-def _index_at_coverage(coverage_curve, coverage):
-    """First curve point whose coverage reaches ``coverage``."""
-    return int(np.flatnonzero(coverage_curve >= coverage * (1 - _COVERAGE_RTOL))[0])
-
-
-def _index_at_risk(coverage_curve, risk_curve, max_risk):
-    """Curve point of largest coverage with risk <= max_risk, or None."""
-    ok = np.flatnonzero(risk_curve <= max_risk)
-    return int(ok[-1]) if ok.size else None
-
-
+@validate_params(
+    {**_ARRAYS, "coverage": [Interval(Real, 0, 1, closed="right")]},
+    prefer_skip_nested_validation=True,
+)
+@Substitution(**SELECTIVE)
 def selective_risk_at_coverage(
     y_true, y_pred, uncertainty, coverage, *, sample_weight=None
 ):
@@ -223,25 +264,25 @@ def selective_risk_at_coverage(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,)
-        True labels.
+    {y_true}
 
-    y_pred : array-like of shape (n_rows,)
-        Predicted labels.
+    {y_pred}
 
-    uncertainty : array-like of shape (n_rows,)
-        Uncertainty of each prediction; higher means less sure.
+    {uncertainty}
 
     coverage : float in (0, 1]
         Fraction of the rows to accept.
 
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------
     selective_risk : float
         Error rate among the accepted rows.
+
+    See Also
+    --------
+    coverage_at_risk : The other way round: the coverage of a risk.
 
     Examples
     --------
@@ -254,13 +295,15 @@ def selective_risk_at_coverage(
     >>> selective_risk_at_coverage(y_true, y_pred, uncertainty, coverage=0.8)
     0.25
     """
-    _check_fraction(coverage, "coverage", allow_zero=False)
-    cov, risk, _ = risk_coverage_curve(
-        y_true, y_pred, uncertainty, sample_weight=sample_weight
-    )
-    return float(risk[_index_at_coverage(cov, coverage)])
+    curve = _curve(y_true, y_pred, uncertainty, sample_weight)
+    return float(curve.risk[index_at_coverage(curve.coverage, coverage)])
 
 
+@validate_params(
+    {**_ARRAYS, "max_risk": [Interval(Real, 0, 1, closed="both")]},
+    prefer_skip_nested_validation=True,
+)
+@Substitution(**SELECTIVE)
 def coverage_at_risk(y_true, y_pred, uncertainty, max_risk, *, sample_weight=None):
     """Largest coverage whose selective risk is at most ``max_risk``.
 
@@ -278,25 +321,25 @@ def coverage_at_risk(y_true, y_pred, uncertainty, max_risk, *, sample_weight=Non
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,)
-        True labels.
+    {y_true}
 
-    y_pred : array-like of shape (n_rows,)
-        Predicted labels.
+    {y_pred}
 
-    uncertainty : array-like of shape (n_rows,)
-        Uncertainty of each prediction; higher means less sure.
+    {uncertainty}
 
     max_risk : float in [0, 1]
         Largest acceptable error rate among accepted rows.
 
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------
     coverage : float
         Largest achievable coverage, in [0, 1].
+
+    See Also
+    --------
+    selective_risk_at_coverage : The other way round: the risk of a coverage.
 
     Examples
     --------
@@ -309,14 +352,13 @@ def coverage_at_risk(y_true, y_pred, uncertainty, max_risk, *, sample_weight=Non
     >>> coverage_at_risk(y_true, y_pred, uncertainty, max_risk=0.0)
     0.6
     """
-    _check_fraction(max_risk, "max_risk", allow_zero=True)
-    cov, risk, _ = risk_coverage_curve(
-        y_true, y_pred, uncertainty, sample_weight=sample_weight
-    )
-    idx = _index_at_risk(cov, risk, max_risk)
-    return 0.0 if idx is None else float(cov[idx])
+    curve = _curve(y_true, y_pred, uncertainty, sample_weight)
+    idx = index_at_risk(curve.risk, max_risk)
+    return 0.0 if idx is None else float(curve.coverage[idx])
 
 
+@validate_params(_ARRAYS, prefer_skip_nested_validation=True)
+@Substitution(**SELECTIVE)
 def accuracy_rejection_curve(y_true, y_pred, uncertainty, *, sample_weight=None):
     """Compute the accuracy-rejection curve.
 
@@ -329,18 +371,13 @@ def accuracy_rejection_curve(y_true, y_pred, uncertainty, *, sample_weight=None)
 
     Parameters
     ----------
-    y_true : array-like of shape (n_rows,)
-        True labels.
+    {y_true}
 
-    y_pred : array-like of shape (n_rows,)
-        Predicted labels.
+    {y_pred}
 
-    uncertainty : array-like of shape (n_rows,)
-        Uncertainty of each prediction; higher means less sure, so rejected
-        first.
+    {uncertainty}
 
-    sample_weight : array-like of shape (n_rows,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------
@@ -353,6 +390,10 @@ def accuracy_rejection_curve(y_true, y_pred, uncertainty, *, sample_weight=None)
     thresholds : ndarray of shape (n_thresholds,)
         Decreasing uncertainty thresholds: the rows whose uncertainty is at
         most ``thresholds[i]`` are accepted.
+
+    See Also
+    --------
+    risk_coverage_curve : The same curve, from the other end.
 
     References
     ----------
@@ -370,7 +411,5 @@ def accuracy_rejection_curve(y_true, y_pred, uncertainty, *, sample_weight=None)
     >>> accuracy
     array([0.5       , 0.66666667, 1.        , 1.        ])
     """
-    cov, risk, thresholds = risk_coverage_curve(
-        y_true, y_pred, uncertainty, sample_weight=sample_weight
-    )
-    return 1.0 - cov[::-1], 1.0 - risk[::-1], thresholds[::-1]
+    curve = _curve(y_true, y_pred, uncertainty, sample_weight)
+    return 1.0 - curve.coverage[::-1], 1.0 - curve.risk[::-1], curve.threshold[::-1]

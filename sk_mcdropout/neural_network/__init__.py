@@ -9,3 +9,9 @@ from ._classifier import MCDropoutClassifier
 from ._regressor import MCDropoutRegressor
 
 __all__ = ["MCDropoutClassifier", "MCDropoutRegressor"]
+
+# The public path, which skops (trusted types), pickle and the documentation
+# show: MCDropoutClassifier is sk_mcdropout.neural_network.MCDropoutClassifier.
+for _cls in (MCDropoutClassifier, MCDropoutRegressor):
+    _cls.__module__ = __name__
+del _cls

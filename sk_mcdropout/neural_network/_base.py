@@ -1,29 +1,19 @@
 """What the Monte Carlo dropout estimators share: parameters, seeding, the
-scikeras hooks and the Monte Carlo prediction path.
+``memory`` cache, stopping rules, divergence and the Monte Carlo prediction
+path.
 
-Everything that touches the network goes through ``sk_mcdropout._keras``.
+The scikeras hooks that hand over to this machinery are in ``_scikeras``;
+everything that touches the network goes through ``sk_mcdropout._keras``.
 """
 
-import contextlib
-import contextvars
-import functools
-import inspect
 import numbers
 import os
-from collections import defaultdict
 
 import numpy as np
-from scikeras.utils import metric_name
-from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import (
-    check_is_fitted,
-    check_non_negative,
-    check_random_state,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .. import _compat, _keras
+from .. import _keras
 from .._compat import (
     HasMethods,
     Interval,
@@ -32,11 +22,10 @@ from .._compat import (
     StrOptions,
     validate_parameter_constraints,
 )
+from .._docstrings import MC_DROPOUT_FIT, Substitution
 from . import _fit_cache
 
 _SEED_MAX = 2**31 - 1
-# Seed of the network being built by the fit running in this thread.
-_BUILD_SEED = contextvars.ContextVar("sk_mcdropout_build_seed")
 
 
 def derive_seed(*ints):
@@ -45,40 +34,7 @@ def derive_seed(*ints):
     return int(state[0]) % _SEED_MAX
 
 
-# Constraints of the parameters both estimators have, in scikit-learn's
-# vocabulary (scikit-learn's parameter validation); checked at fit.
 _POSITIVE_INT = Interval(numbers.Integral, 1, None, closed="left")
-_PARAMETER_CONSTRAINTS = {
-    "model": [None, callable],
-    "build_fn": [None, callable],
-    "hidden_layer_sizes": [
-        "array-like",
-        _POSITIVE_INT,
-    ],
-    "activation": [str, callable],
-    "p": [Interval(numbers.Real, 0, 1, closed="left"), StrOptions({"concrete"}), None],
-    "n_samples": [_POSITIVE_INT],
-    "epochs": [_POSITIVE_INT],
-    "batch_size": [_POSITIVE_INT, None],
-    "validation_batch_size": [_POSITIVE_INT, None],
-    "optimizer": [str, type, HasMethods(["apply_gradients"])],
-    "learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), None],
-    "loss": [str, callable, None],
-    "metrics": [list, tuple, dict, None],
-    "max_chunk_memory": [Interval(numbers.Real, 0, None, closed="neither")],
-    "random_state": ["random_state"],
-    "verbose": ["verbose"],
-    "warm_start": ["boolean"],
-    "memory": [None, str, os.PathLike, HasMethods(["cache"])],
-    "callbacks": [list, tuple, None],
-    "validation_split": [Interval(numbers.Real, 0, 1, closed="left")],
-    "shuffle": ["boolean", StrOptions({"batch"})],
-    "run_eagerly": ["boolean"],
-    "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-    "n_iter_no_change": [_POSITIVE_INT, Options(numbers.Real, {np.inf})],
-    "tol": [Interval(numbers.Real, 0, None, closed="left")],
-}
 
 # Prediction-time parameters, which can change after fit.
 _PREDICT_PARAMS = ("n_samples", "max_chunk_memory")
@@ -89,13 +45,47 @@ class _Diverged(Exception):
 
 
 class MCDropoutMixin:
-    """Shared machinery; put it left of scikeras' wrapper in the bases.
+    """Shared machinery; put it left of the scikeras adapter in the bases.
 
     Subclasses define ``_default_build_fn`` (the built-in network) and
     ``_n_classes_out`` (classes for the sampler, or None for regression).
     """
 
-    __repr__ = BaseEstimator.__repr__
+    # The parameters both estimators have, in scikit-learn's vocabulary;
+    # checked at fit.
+    _parameter_constraints = {
+        "model": [None, callable],
+        # scikeras' former name of `model`.
+        "build_fn": [None],
+        "hidden_layer_sizes": ["array-like", _POSITIVE_INT],
+        "activation": [str, callable],
+        "p": [
+            Interval(numbers.Real, 0, 1, closed="left"),
+            StrOptions({"concrete"}),
+            None,
+        ],
+        "n_samples": [_POSITIVE_INT],
+        "epochs": [_POSITIVE_INT],
+        "batch_size": [_POSITIVE_INT, None],
+        "validation_batch_size": [_POSITIVE_INT, None],
+        "optimizer": [str, type, HasMethods(["apply_gradients"])],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "loss": [str, callable, None],
+        "metrics": [list, tuple, dict, None],
+        "max_chunk_memory": [Interval(numbers.Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "callbacks": [list, tuple, None],
+        "validation_split": [Interval(numbers.Real, 0, 1, closed="left")],
+        "shuffle": ["boolean", StrOptions({"batch"})],
+        "run_eagerly": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [_POSITIVE_INT, Options(numbers.Real, {np.inf})],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+    }
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_") and hasattr(self, "mc_seed_")
@@ -130,7 +120,7 @@ class MCDropoutMixin:
         ):
             raise InvalidParameterError(
                 f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must "
-                "be a sequence of ints in the range [1, inf). Got "
+                "be an int in the range [1, inf) or a sequence of them. Got "
                 f"{self.hidden_layer_sizes!r} instead."
             )
         if self.model is None and isinstance(self.activation, str):
@@ -143,6 +133,14 @@ class MCDropoutMixin:
                 "validation_split=0.0, or early_stopping=False to keep Keras' "
                 "split."
             )
+        self._check_keywords()
+
+    def _layer_sizes(self):
+        """``hidden_layer_sizes`` as a tuple of Python ints (Keras takes no other)."""
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral):
+            sizes = [sizes]
+        return tuple(int(n) for n in sizes)
 
     def _check_predict_params(self):
         self._validate(
@@ -179,32 +177,103 @@ class MCDropoutMixin:
         self.mc_seed_ = derive_seed(base, 1)
 
     # ------------------------------------------------------------------
-    # scikeras hooks
+    # Fitting
     # ------------------------------------------------------------------
 
-    def _check_model_param(self):
-        if self.model is None:
-            return self._default_build_fn()
-        build_fn = super()._check_model_param()
-        if (
-            self.p is not None
-            and callable(build_fn)
-            and "p" in inspect.signature(build_fn).parameters
-            and not hasattr(self, "model__p")
-        ):
-            build_fn = functools.partial(build_fn, p=self.p)
-        return build_fn
+    def _fit_network(self, X, y, sample_weight, warm_start, fit_args):
+        """A fit or ``partial_fit``: from the ``memory`` cache, or by training."""
+        self._check_params()
+        _keras.ensure_runtime()
+        # Resolved even when the cache is not used, so a wrong value fails early.
+        memory = _fit_cache.resolve_memory(self.memory)
+        if _fit_cache.applies(memory, self.random_state, warm_start or self.warm_start):
+            self._fit_through_cache(memory, X, y, sample_weight, fit_args)
+        else:
+            self._train(X, y, sample_weight, warm_start, fit_args)
 
-    def _build_keras_model(self):
-        # Seeding is ours (see _train): scikeras' own would switch TensorFlow
-        # op determinism on for good and turn a RandomState into seed 0.
-        self._random_state = None
-        # Building draws the layer seeds: the only step of a fit that needs
-        # the process-wide seeding lock (the training loop draws nothing from
-        # global state; Keras' own loop takes the lock itself).
-        seed = _BUILD_SEED.get(None)
-        with _keras.seeded(seed) if seed is not None else contextlib.nullcontext():
-            model = super()._build_keras_model()
+    def _fit_through_cache(self, memory, X, y, sample_weight, fit_args):
+        params = self.get_params(deep=False)
+        key = _fit_cache.fit_key(
+            type(self), params, self._build_function(), X, y, sample_weight, fit_args
+        )
+        ignore = ["estimator", "X", "y", "sample_weight", "fit_args"]
+        cached = memory.cache(_train_for_cache, ignore=ignore)
+        state = cached(key, self, X, y, sample_weight, fit_args)
+        # The estimator must end up exactly as a fresh fit would leave it: drop
+        # fitted attributes of an earlier fit that this one does not have (e.g.
+        # feature_names_in_ after a DataFrame fit), then set this fit's.
+        for name in _fit_cache.stale_attributes(vars(self), params, state):
+            delattr(self, name)
+        vars(self).update(state)
+
+    def _train(self, X, y, sample_weight, warm_start, fit_args):
+        fresh = not ((self.warm_start or warm_start) and self.initialized_)
+        if fresh or not hasattr(self, "_train_seed"):
+            self._draw_seeds()
+        # A new seed per continued run, so that warm starts and partial_fit do
+        # not replay the same shuffles and dropout masks.
+        initial_epoch = fit_args["initial_epoch"]
+        seed = (
+            self._train_seed if fresh else derive_seed(self._train_seed, initial_epoch)
+        )
+        before = None if fresh else self._training_state()
+        try:
+            self._encode_and_train(X, y, sample_weight, warm_start, seed, fit_args)
+        except _Diverged:
+            pass  # _check_weights refuses the network and restores the state
+        self._check_weights(before)
+
+    @Substitution(**MC_DROPOUT_FIT)
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        """Train for one epoch, keeping the current network.
+
+        Like ``MLPClassifier.partial_fit``: one epoch on all the rows given,
+        without early stopping.
+
+        Parameters
+        ----------
+        {fit_X}
+        y : array-like of shape (n_rows,) or (n_rows, n_outputs)
+            Targets.
+        {sample_weight}
+        {fit_kwargs}
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._partial = True
+        try:
+            return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+        finally:
+            del self._partial
+
+    def _train_network(self, X, y, seed, callbacks, fit_args):
+        """Train the network on encoded arrays; the Keras history and stopping rule.
+
+        ``fit_args`` are ``keras.Model.fit``'s (``sample_weight`` included);
+        the training loop is ``_keras.train`` (whole epochs per compiled call
+        where possible) with scikit-learn's stopping rules as an epoch-level
+        callback.
+        """
+        stopping = None
+        if not getattr(self, "_partial", False):
+            stopping, X, y, fit_args["sample_weight"] = self._stopping_rule(
+                X, y, fit_args["sample_weight"], seed
+            )
+        callbacks = [*callbacks, *([stopping] if stopping else [])]
+        hist = _keras.train(
+            self.model_, X, y, seed=seed, callbacks=callbacks, **fit_args
+        )
+        if not _keras.weights_finite(self.model_):
+            # Stop here, before anything (history, a regressor's noise
+            # estimate) is computed from the network; _train refuses it.
+            raise _Diverged
+        return hist.history, stopping
+
+    def _prepare_network(self, model):
+        """Check a freshly built network and give it the estimator's rates."""
         _keras.check_model(model)
         if isinstance(self.p, str):
             if not _keras.concrete_layers(model):
@@ -219,167 +288,6 @@ class MCDropoutMixin:
         nll = getattr(self, "noise", None) != "homoscedastic"
         _keras.set_concrete_regularizers(model, self.X_shape_[0], nll=nll)
         return model
-
-    def _get_compile_kwargs(self):
-        kwargs = super()._get_compile_kwargs()
-        if (
-            self.learning_rate is not None
-            and isinstance(self.optimizer, (str, type))
-            and not hasattr(self, "optimizer__learning_rate")
-        ):
-            kwargs["optimizer"].learning_rate = self.learning_rate
-        return kwargs
-
-    # Keyword arguments of validate_data for (X, y); subclasses widen them.
-    _validate_y_kwargs = {}
-
-    def _validate_y_alone(self, y):
-        """Validate y given without X (scikeras' ``score`` path)."""
-        raise NotImplementedError
-
-    def _check_target(self, y, reset):
-        """Estimator-specific checks of a validated y."""
-
-    def _validate_data(self, X=None, y=None, reset=False):
-        # Replaces scikeras' check_X_y: scikit-learn's own wording, feature
-        # names, no sparse input, and float32 whatever the dtype seen at fit.
-        # X=None is validated like any other X (scikit-learn's "Expected 2D
-        # array" error); only scikeras' score path passes y without X.
-        common = dict(reset=reset, dtype=np.float32, accept_sparse=False)
-        if reset or (X is not None and y is not None):
-            X, y = validate_data(self, X, y, **common, **self._validate_y_kwargs)
-        elif y is None:
-            X = validate_data(self, X, **common)
-        else:
-            y = self._validate_y_alone(y)
-        if y is not None:
-            self._check_target(y, reset)
-            if reset:
-                # Metadata scikeras passes to build functions as ``meta``.
-                # type_of_target casts floats to int64 to look for labels;
-                # targets beyond int64 warn there for no reason.
-                with np.errstate(invalid="ignore", over="ignore"):
-                    self.target_type_ = self._type_of_target(y)
-                self.y_dtype_ = y.dtype
-                self.y_ndim_ = y.ndim
-        if X is not None and reset:
-            self.X_dtype_ = X.dtype
-            self.X_shape_ = X.shape
-        return X, y
-
-    def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        self._check_params()
-        _keras.ensure_runtime()
-        fit_args = dict(epochs=epochs, initial_epoch=initial_epoch, **kwargs)
-        if _fit_cache.applies(self, warm_start):
-            _fit_cache.fit(self, X, y, sample_weight, fit_args)
-        else:
-            self._train(X, y, sample_weight, warm_start, **fit_args)
-
-    def _train(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        fresh = not ((self.warm_start or warm_start) and self.initialized_)
-        if fresh or not hasattr(self, "_train_seed"):
-            self._draw_seeds()
-        # A new seed per continued run, so that warm starts and partial_fit do
-        # not replay the same shuffles and dropout masks.
-        seed = (
-            self._train_seed if fresh else derive_seed(self._train_seed, initial_epoch)
-        )
-        before = None if fresh else self._training_state()
-        token = _BUILD_SEED.set(seed)
-        try:
-            super()._fit(
-                X,
-                y,
-                sample_weight=sample_weight,
-                warm_start=warm_start,
-                epochs=epochs,
-                initial_epoch=initial_epoch,
-                _seed=seed,
-                **kwargs,
-            )
-        except _Diverged:
-            pass  # _check_weights refuses the network and restores the state
-        finally:
-            _BUILD_SEED.reset(token)
-        self._check_weights(before)
-
-    def partial_fit(self, X, y, sample_weight=None, **kwargs):
-        """Train for one epoch, keeping the current network.
-
-        Like ``MLPClassifier.partial_fit``: one epoch on all the rows given,
-        without early stopping.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_rows, n_features)
-            Training data.
-        y : array-like of shape (n_rows,) or (n_rows, n_outputs)
-            Targets.
-        sample_weight : array-like of shape (n_rows,), default=None
-            Row weights.
-        **kwargs : dict
-            Passed to ``keras.Model.fit``.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        self._partial = True
-        try:
-            return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
-        finally:
-            del self._partial
-
-    def _fit_keras_model(
-        self, X, y, sample_weight, warm_start, epochs, initial_epoch, _seed, **kwargs
-    ):
-        # scikeras' own method, with keras.Model.fit replaced by
-        # _keras.train (whole epochs per compiled call where possible) and
-        # scikit-learn's stopping rules added as an epoch-level callback.
-        if self.model_.loss is None:  # scikeras says why
-            return super()._fit_keras_model(
-                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
-            )
-        fit_args = _compat.route_params(
-            self.get_params(), destination="fit", pass_filter=self._fit_kwargs
-        )
-        fit_args.update(
-            sample_weight=sample_weight,
-            epochs=initial_epoch + epochs,
-            initial_epoch=initial_epoch,
-        )
-        fit_args.update(kwargs)
-        for name in ("batch_size", "validation_batch_size"):
-            if fit_args.get(name) == -1:
-                fit_args[name] = X.shape[0]
-        fit_args = {k: v for k, v in fit_args.items() if not k.startswith("callbacks")}
-
-        stopping = None
-        if not getattr(self, "_partial", False):
-            stopping, X, y, fit_args["sample_weight"] = self._stopping_rule(
-                X, y, sample_weight, _seed
-            )
-        callbacks = [*self._fit_callbacks, *([stopping] if stopping else [])]
-        hist = _keras.train(
-            self.model_, X, y, seed=_seed, callbacks=callbacks, **fit_args
-        )
-        if not _keras.weights_finite(self.model_):
-            # Stop here, before anything (history, a regressor's noise
-            # estimate) is computed from the network; _train refuses it.
-            raise _Diverged
-
-        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
-            self.history_ = defaultdict(list)
-        for key, val in hist.history.items():
-            if not (key == "loss" or key[:4] == "val_"):
-                try:
-                    key = metric_name(key)
-                except ValueError:  # a custom metric
-                    pass
-            self.history_[key] += val
-        self._set_stopping_attributes(stopping)
 
     # ------------------------------------------------------------------
     # Stopping rules (MLPClassifier's)
@@ -428,6 +336,10 @@ class MCDropoutMixin:
             self.best_loss_ = None
             self.best_validation_score_ = max(self.validation_scores_, default=None)
 
+    # ------------------------------------------------------------------
+    # Divergence
+    # ------------------------------------------------------------------
+
     def _training_state(self):
         # Fitted attributes are replaced, not changed in place, by training;
         # only the history grows in place, so its lengths are enough.
@@ -468,13 +380,6 @@ class MCDropoutMixin:
             )
         )
 
-    def _validate_sample_weight(self, X, y, sample_weight):
-        # Weights are row frequencies or importances: a negative one has no
-        # meaning for training (nor in the metrics and the reject option).
-        X, y, sample_weight = super()._validate_sample_weight(X, y, sample_weight)
-        check_non_negative(sample_weight, "`sample_weight`")
-        return X, y, sample_weight
-
     def initialize(self, X, y):
         """Build the network without training it (see scikeras).
 
@@ -482,7 +387,7 @@ class MCDropoutMixin:
         ----------
         X : array-like of shape (n_rows, n_features)
             Data that fixes the input width.
-        y : array-like of shape (n_rows,)
+        y : array-like of shape (n_rows,) or (n_rows, n_outputs)
             Targets that fix the output.
 
         Returns
@@ -492,17 +397,16 @@ class MCDropoutMixin:
         """
         self._check_params()
         self._draw_seeds()
-        token = _BUILD_SEED.set(self._train_seed)
-        try:
-            return super().initialize(X, y)
-        finally:
-            _BUILD_SEED.reset(token)
+        self._build_untrained(X, y, self._train_seed)
+        return self
 
     @property
     def dropout_rates_(self):
-        """ndarray of shape (n_dropout_layers,): the rate of each dropout layer
-        of the fitted network, in layer order; learnt rates for
-        ``ConcreteDropout`` layers."""
+        """Rate of each dropout layer of the fitted network, in layer order.
+
+        An ndarray of shape (n_dropout_layers,); learnt rates for
+        ``ConcreteDropout`` layers.
+        """
         check_is_fitted(self)
         return np.array(_keras.dropout_rates(self.model_))
 
@@ -513,8 +417,7 @@ class MCDropoutMixin:
     def _prepare(self, X):
         check_is_fitted(self)
         self._check_predict_params()
-        X, _ = self._validate_data(X)
-        return self.feature_encoder_.transform(X)
+        return self._encode_features(X)
 
     def _run(self, X, mode):
         """Validate X, then run ``n_samples`` passes over it."""
@@ -544,3 +447,13 @@ class MCDropoutMixin:
             memory_mb=self.max_chunk_memory,
             verbose=self.verbose if verbose is None else verbose,
         )
+
+
+def _train_for_cache(key, estimator, X, y, sample_weight, fit_args):
+    """A fresh fit of ``estimator``, as the state a cache entry stores.
+
+    Only ``key`` is hashed by joblib: it already covers everything else, and
+    hashing a keras.Model argument would not be stable across pickles.
+    """
+    estimator._train(X, y, sample_weight, False, fit_args)
+    return _fit_cache.fitted_state(vars(estimator), estimator.get_params(deep=False))

@@ -1,10 +1,12 @@
-"""The fit cache behind the ``memory`` parameter.
+"""The fit cache behind the ``memory`` parameter: keys and stored state.
 
 A fit is a deterministic function of the training-relevant parameters, the
 data and an integer ``random_state``. This module turns those into a key and
-lets ``joblib.Memory`` store the fitted state (network, encoders, history,
-seeds) on disk, so that a grid over prediction-time parameters such as
-``n_samples`` trains each network once, in any process that shares the cache.
+says which of an estimator's attributes are the fitted state (network,
+encoders, history, seeds) that ``joblib.Memory`` stores on disk, so that a grid
+over prediction-time parameters such as ``n_samples`` trains each network
+once, in any process that shares the cache. The estimators call
+``memory.cache`` themselves (``MCDropoutMixin._fit_through_cache``).
 
 Networks given as ``model`` are described through ``sk_mcdropout._keras``.
 """
@@ -30,80 +32,59 @@ _PREDICT_ONLY = frozenset({"memory", "n_samples", "max_chunk_memory", "verbose"}
 _CONFIG = frozenset({"_metadata_request", "_sklearn_output_config"})
 
 
-def applies(estimator, warm_start):
-    """Whether this fit goes through the cache.
-
-    Only a fresh fit with an integer ``random_state`` is a pure function of its
-    inputs: unseeded fits differ by design, a ``RandomState`` instance is
-    consumed by the fit, and warm starts and ``partial_fit`` continue a network
-    that is not part of the key.
-    """
-    memory = getattr(estimator, "memory", None)
+def resolve_memory(memory):
+    """``memory`` as a ``joblib.Memory`` (validated), or None."""
     if memory is None:
-        return False
-    # Validate even when the cache is not used, so a wrong value fails early.
-    memory = _memory(estimator)
-    return (
-        memory.location is not None
-        and isinstance(estimator.random_state, numbers.Integral)
-        and not (warm_start or estimator.warm_start)
-    )
-
-
-def fit(estimator, X, y, sample_weight, fit_args):
-    """Fit ``estimator`` through its ``memory``: load the state or train and store."""
-    memory = _memory(estimator)
-    key = fit_key(estimator, X, y, sample_weight, fit_args)
-    cached = memory.cache(
-        _train, ignore=["estimator", "X", "y", "sample_weight", "fit_args"]
-    )
-    state = cached(key, estimator, X, y, sample_weight, fit_args)
-    _restore(estimator, state)
-
-
-def _memory(estimator):
-    memory = estimator.memory
+        return None
     # check_memory takes a str but not a pathlib.Path.
     if isinstance(memory, os.PathLike):
         memory = os.fspath(memory)
     return check_memory(memory)
 
 
-def _train(key, estimator, X, y, sample_weight, fit_args):
-    # Only `key` is hashed by joblib: it already covers everything else, and
-    # hashing a keras.Model argument would not be stable across pickles.
-    estimator._train(X, y, sample_weight, warm_start=False, **fit_args)
-    return _fitted_state(estimator)
+def applies(memory, random_state, warm_start):
+    """Whether a fit goes through the cache.
+
+    Only a fresh fit with an integer ``random_state`` is a pure function of its
+    inputs: unseeded fits differ by design, a ``RandomState`` instance is
+    consumed by the fit, and warm starts and ``partial_fit`` continue a network
+    that is not part of the key.
+    """
+    return (
+        memory is not None
+        and memory.location is not None
+        and isinstance(random_state, numbers.Integral)
+        and not warm_start
+    )
 
 
-def _fitted_state(estimator):
-    params = estimator.get_params(deep=False)
+def fitted_state(attributes, params):
+    """What a cache entry stores of an estimator's ``attributes`` after a fit."""
     return {
         name: value
-        for name, value in vars(estimator).items()
+        for name, value in attributes.items()
         if name not in params and name not in _CONFIG
     }
 
 
-def _restore(estimator, state):
-    # The estimator must end up exactly as a fresh fit would leave it: drop
-    # fitted attributes of an earlier fit that this one does not have (e.g.
-    # feature_names_in_ after a DataFrame fit), then set this fit's.
-    params = estimator.get_params(deep=False)
-    for name in list(vars(estimator)):
-        if name not in params and name not in _CONFIG and name not in state:
-            delattr(estimator, name)
-    vars(estimator).update(state)
+def stale_attributes(attributes, params, state):
+    """Attributes of an earlier fit that restoring ``state`` must remove."""
+    return [
+        name
+        for name in attributes
+        if name not in params and name not in _CONFIG and name not in state
+    ]
 
 
-def fit_key(estimator, X, y, sample_weight, fit_args):
+def fit_key(estimator_type, params, build, X, y, sample_weight, fit_args):
     """Hash of everything a fresh fit depends on.
 
-    Parameters are described by value; callables by module, name, source and
-    bound arguments, so that an edited build function trains anew. Library
-    versions are part of the key because they change training numerically.
+    ``params`` are the estimator's (``get_params(deep=False)``) and ``build``
+    what builds its network. Parameters are described by value; callables by
+    module, name, source and bound arguments, so that an edited build function
+    trains anew. Library versions are part of the key because they change
+    training numerically.
     """
-    params = estimator.get_params(deep=False)
     training = {
         name: _describe(value)
         for name, value in sorted(params.items())
@@ -113,8 +94,8 @@ def fit_key(estimator, X, y, sample_weight, fit_args):
     }
     return joblib.hash(
         {
-            "estimator": _describe(type(estimator)),
-            "build": _describe(estimator._check_model_param()),
+            "estimator": _describe(estimator_type),
+            "build": _describe(build),
             "params": training,
             "fit_args": _describe(fit_args),
             "X": X,

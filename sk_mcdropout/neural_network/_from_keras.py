@@ -1,11 +1,15 @@
-"""Fitted estimators around networks trained elsewhere (``from_keras``).
+"""Checks of a network trained elsewhere, for ``from_keras``.
 
-The network is checked through ``sk_mcdropout._keras``.
+Each function checks what it is given and returns what it found; the
+estimators' ``from_keras`` classmethods assemble the fitted estimator. The
+network is inspected through ``sk_mcdropout._keras``.
 """
+
+from typing import NamedTuple
 
 import numpy as np
 
-from .. import _compat, _keras
+from .. import _keras
 
 # Rows of random inputs on which a wrapped network's outputs are checked.
 _PROBE_ROWS = 64
@@ -28,7 +32,8 @@ def probe(model, n_features):
     return out
 
 
-def _reject_params(params, owned):
+def refuse_params(params, owned):
+    """Refuse parameters that ``from_keras`` sets itself."""
     taken = sorted(set(params) & set(owned))
     if taken:
         raise TypeError(
@@ -37,47 +42,27 @@ def _reject_params(params, owned):
         )
 
 
-def assemble(estimator, model, n_features, y_dummy, feature_names, history):
-    """Give ``estimator`` the fitted state a fit on (X, y) of that shape would.
-
-    What scikeras' ``initialize`` does, without building or touching the
-    network: validate dummy data of the right shape (which sets
-    ``n_features_in_`` and the metadata), fit the target and feature encoders,
-    draw the Monte Carlo seed from ``random_state``.
-    """
-    _keras.ensure_runtime()
-    estimator._check_params()
-    X_dummy = np.zeros((len(y_dummy), n_features), dtype=np.float32)
-    X, y = estimator._validate_data(X_dummy, y_dummy, reset=True)
-    estimator.target_encoder_ = estimator.target_encoder.fit(y)
-    vars(estimator).update(getattr(estimator.target_encoder_, "get_metadata", dict)())
-    estimator.feature_encoder_ = estimator.feature_encoder.fit(X)
-    vars(estimator).update(getattr(estimator.feature_encoder_, "get_metadata", dict)())
-    if feature_names is not None:
-        names = np.asarray(feature_names, dtype=object)
-        if names.ndim != 1 or len(names) != n_features:
-            raise ValueError(
-                f"feature_names has {names.size} names, but the network takes "
-                f"{n_features} features."
-            )
-        estimator.feature_names_in_ = names
-    estimator._draw_seeds()
-    estimator.model_ = model
-    _compat.initialize_callbacks(estimator)
-    # Seeding is the estimator's own, as after its fit (see _build_keras_model).
-    setattr(estimator, _compat.SCIKERAS_RANDOM_STATE_ATTR, None)
-    estimator.history_ = {k: list(v) for k, v in (history or {}).items()}
-    return estimator
+def check_feature_names(feature_names, n_features):
+    """``feature_names`` as ``feature_names_in_`` (object array), or None."""
+    if feature_names is None:
+        return None
+    names = np.asarray(feature_names, dtype=object)
+    if names.ndim != 1 or len(names) != n_features:
+        raise ValueError(
+            f"feature_names has {names.size} names, but the network takes "
+            f"{n_features} features."
+        )
+    return names
 
 
-def _history(model):
+def history(model):
     """The Keras training history still attached to ``model``, if any."""
     history = getattr(model, "history", None)
     return getattr(history, "history", None) or {}
 
 
-def classifier(cls, model, classes, feature_names, params):
-    _reject_params(params, ("model", "p"))
+def check_classifier_network(model, classes):
+    """Check a classifier's network; return (n_features, classes as an array)."""
     n_features, width = _keras.check_prefit(model)
     classes = np.asarray(classes)
     if classes.ndim != 1 or len(classes) < 2:
@@ -109,32 +94,36 @@ def classifier(cls, model, classes, feature_names, params):
             "softmax (or one sigmoid unit for 2 classes); if it gives logits, "
             "add keras.layers.Softmax() after it."
         )
-    estimator = cls(model=model, p=None, **params)
-    # As scikeras' initialize: the target encoder then sets classes_.
-    estimator.classes_ = None
-    return assemble(
-        estimator, model, n_features, classes, feature_names, _history(model)
-    )
+    return n_features, classes
 
 
-def regressor(
-    cls,
-    model,
-    noise_std,
-    heteroscedastic,
-    target_mean,
-    target_scale,
-    feature_names,
-    params,
+class RegressorNetwork(NamedTuple):
+    """What ``check_regressor_network`` found."""
+
+    n_features: int
+    n_outputs: int
+    # Targets of the right shape for the encoders: continuous, as a
+    # regression fit sees (two distinct values per output).
+    y: np.ndarray
+    target_mean: np.ndarray
+    target_scale: np.ndarray
+    # Homoscedastic noise: its variance in standardised units and its std in
+    # the units of y; None for a heteroscedastic network.
+    noise_var: np.ndarray | None
+    noise_std: np.ndarray | None
+
+
+def check_regressor_network(
+    model, noise_std, heteroscedastic, target_mean, target_scale
 ):
-    _reject_params(params, ("model", "p", "noise"))
+    """Check a regressor's network and its noise and target scale."""
     n_features, width = _keras.check_prefit(model)
     if heteroscedastic and width % 2:
         raise ValueError(
             f"A heteroscedastic network outputs the means then the noise "
             f"variances, an even number of columns; this one has {width}."
         )
-    n_outputs = width // 2 if heteroscedastic else width
+    k = width // 2 if heteroscedastic else width
     out = probe(model, n_features)
     if heteroscedastic:
         if noise_std is not None:
@@ -142,10 +131,10 @@ def regressor(
                 "noise_std must be None for a heteroscedastic network: the "
                 "network predicts the noise variance of each row."
             )
-        if np.any(out[:, n_outputs:] < 0):
+        if np.any(out[:, k:] < 0):
             raise ValueError(
                 "The network's noise variances (its last "
-                f"{n_outputs} output column(s)) are negative on random inputs; "
+                f"{k} output column(s)) are negative on random inputs; "
                 "they need a positive activation such as softplus."
             )
     elif noise_std is None:
@@ -156,34 +145,22 @@ def regressor(
             "held-out data), or 0 to report the model's (epistemic) "
             "uncertainty only."
         )
-    k = n_outputs
-
-    def per_output(value, name, positive):
-        value = np.broadcast_to(np.asarray(value, dtype=np.float64), (k,)).copy()
-        bad = value <= 0 if positive else value < 0
-        if not np.all(np.isfinite(value)) or np.any(bad):
-            sign = "positive" if positive else "non-negative"
-            raise ValueError(f"{name} must be finite and {sign}, got {value}.")
-        return value
-
     mean = np.broadcast_to(np.asarray(target_mean, dtype=np.float64), (k,)).copy()
-    scale = per_output(target_scale, "target_scale", positive=True)
-    noise = "heteroscedastic" if heteroscedastic else "homoscedastic"
-    estimator = cls(model=model, p=None, noise=noise, **params)
-    # Two distinct values: continuous targets, as a regression fit sees.
-    y_dummy = np.tile([[0.0], [0.5]], (1, k))
-    y_dummy = y_dummy.ravel() if k == 1 else y_dummy
-    assemble(estimator, model, n_features, y_dummy, feature_names, _history(model))
-    estimator.target_encoder_.mean_ = mean
-    estimator.target_encoder_.scale_ = scale
-    # The network's own noise is used as trained: no calibration factor.
-    estimator._noise_scale = np.ones(k)
-    if heteroscedastic:
-        estimator._noise_var = None
-    else:
-        std = per_output(noise_std, "noise_std", positive=False)
-        estimator._noise_var = np.maximum((std / scale) ** 2, _keras.MIN_VARIANCE)
-    estimator._set_noise_attributes()
+    scale = _per_output(target_scale, k, "target_scale", positive=True)
+    noise_var = std = None
     if not heteroscedastic:
-        estimator.noise_std_ = std
-    return estimator
+        std = _per_output(noise_std, k, "noise_std", positive=False)
+        noise_var = np.maximum((std / scale) ** 2, _keras.MIN_VARIANCE)
+    y = np.tile([[0.0], [0.5]], (1, k))
+    return RegressorNetwork(
+        n_features, k, y.ravel() if k == 1 else y, mean, scale, noise_var, std
+    )
+
+
+def _per_output(value, k, name, positive):
+    value = np.broadcast_to(np.asarray(value, dtype=np.float64), (k,)).copy()
+    bad = value <= 0 if positive else value < 0
+    if not np.all(np.isfinite(value)) or np.any(bad):
+        sign = "positive" if positive else "non-negative"
+        raise ValueError(f"{name} must be finite and {sign}, got {value}.")
+    return value

@@ -1,23 +1,32 @@
-"""MCDropoutRegressor: the scikit-learn and scikeras glue for regression.
+"""MCDropoutRegressor: Monte Carlo dropout predictive means and standard deviations.
 
-Everything that touches the network goes through ``sk_mcdropout._keras``.
+Its scikeras side is ``_scikeras.ScikerasRegressor``; everything that
+touches the network goes through ``sk_mcdropout._keras``.
 """
 
 import functools
 import numbers
 
 import numpy as np
-from scikeras.utils.transformers import RegressorTargetEncoder
-from scikeras.wrappers import KerasRegressor
 from sklearn.metrics import r2_score
 from sklearn.utils import RegressorTags
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .. import _keras
 from .._compat import Interval, StrOptions
+from .._docstrings import (
+    MC_DROPOUT_ATTRIBUTES,
+    MC_DROPOUT_FIT,
+    MC_DROPOUT_PARAMETERS,
+    Substitution,
+    dropout_rate,
+    early_stopping,
+    validation_scores,
+)
 from . import _from_keras
-from ._base import _PARAMETER_CONSTRAINTS, MCDropoutMixin, derive_seed
+from ._base import MCDropoutMixin, derive_seed
 from ._noise import calibration_split, fit_noise_scale
+from ._scikeras import ScikerasRegressor
 
 _NOISE = ("homoscedastic", "heteroscedastic")
 _KINDS = ("total", "epistemic", "aleatoric")
@@ -26,53 +35,15 @@ _KINDS = ("total", "epistemic", "aleatoric")
 _NOISE_PASSES = 100
 
 
-class _StandardTargetEncoder(RegressorTargetEncoder):
-    """Standardises each target column for the network and maps predictions back.
-
-    The network then trains at unit scale whatever the units of y; means map
-    back as ``mean_ + scale_ * z`` and standard deviations as ``scale_ * s``.
-    """
-
-    def fit(self, y):
-        super().fit(y)
-        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        # Moments of y / max|y|, which lies in [-1, 1]: squares of targets
-        # near 1e155 overflow, and any absolute floor is wrong at 1e-20.
-        ref = np.abs(y).max(axis=0)
-        ref = np.where(ref > 0, ref, 1.0)
-        unit = y / ref
-        mean = unit.mean(axis=0)
-        std = unit.std(axis=0)
-        self.mean_ = mean * ref
-        # A constant column (up to rounding) keeps its own magnitude as scale.
-        constant = std <= 10 * np.finfo(np.float64).eps * np.abs(mean)
-        self.scale_ = np.where(constant, ref, std * ref)
-        return self
-
-    def transform(self, y):
-        n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        if n_outputs != self.n_outputs_:
-            raise ValueError(
-                f"y has {n_outputs} output(s), but the estimator was fitted with "
-                f"{self.n_outputs_}."
-            )
-        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        # Two divisions instead of (y - mean_) / scale_, whose difference can
-        # overflow for targets near the float64 limit.
-        return (y / self.scale_ - self.mean_ / self.scale_).astype(np.float32)
-
-    def inverse_transform(self, y):
-        y = np.asarray(y, dtype=np.float64) * self.scale_ + self.mean_
-        return y.reshape(-1, *self._y_shape[1:])
-
-    def inverse_transform_std(self, std):
-        std = np.asarray(std, dtype=np.float64) * self.scale_
-        return std.reshape(-1, *self._y_shape[1:])
-
-
-class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
-    """Monte Carlo dropout regressor: a predictive mean and standard deviation
-    from a Keras dropout network.
+@Substitution(
+    **MC_DROPOUT_PARAMETERS,
+    **MC_DROPOUT_ATTRIBUTES,
+    p=dropout_rate(0.1),
+    early_stopping=early_stopping("not stratified", "R^2"),
+    validation_scores_=validation_scores("R^2"),
+)
+class MCDropoutRegressor(MCDropoutMixin, ScikerasRegressor):
+    """Monte Carlo dropout regressor: a predictive mean and standard deviation.
 
     The network is trained with dropout as usual. At prediction time dropout is
     kept on and ``n_samples`` stochastic forward passes are made (Gal &
@@ -150,92 +121,50 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         ``n_outputs`` linear columns (the means) for ``noise="homoscedastic"``,
         or ``2 * n_outputs`` columns, the means then positive noise variances in
         standardised target units, for ``noise="heteroscedastic"``.
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Units of each hidden layer of the built-in MLP.
-    activation : str, default="relu"
-        Activation of the hidden layers of the built-in MLP.
+    {hidden_layer_sizes}
+    {activation}
     input_dropout : bool, default=False
         Whether the built-in MLP drops its inputs too (rate ``p``), as in the
         paper's UCI experiments. Leave False with very few features.
-    p : float in [0, 1), "concrete" or None, default=0.1
-        Dropout rate, set on every ``Dropout`` layer of the network when it is
-        built. None keeps the rates of a user's network (not allowed with
-        ``model=None``). Grid-searchable.
-        ``"concrete"`` learns a rate per dropout layer instead (concrete
-        dropout, Gal, Hron & Kendall 2017): the built-in MLP then uses
-        :class:`ConcreteDropout` layers, and a user's network must have some
-        (its Dropout layers keep their rates). Learnt rates are in
-        ``dropout_rates_``.
-    noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
+    {p}
+    noise : {{"homoscedastic", "heteroscedastic"}}, default="homoscedastic"
         Model of the observation noise, see above. Grid-searchable.
     calibration_fraction : float in (0, 1) or None, default=0.1
         Fraction of the training rows held out from the weights to estimate
         the noise on (at least one row, rounded up); None estimates it on the
         training rows, see above. With ``sample_weight``, the held-out rows
         weigh the likelihood by their weights. Grid-searchable.
-    n_samples : int, default=100
-        Number of stochastic forward passes at prediction time (not a number of
-        rows). ``set_params(n_samples=k)`` on a fitted estimator takes effect
-        without refitting.
-    epochs : int, default=50
-        Number of training epochs.
-    batch_size : int or None, default=None
-        Training batch size; None is Keras' default of 32.
-    optimizer : str, keras optimizer class or instance, default="adam"
-        Optimizer, routed by scikeras (``optimizer__beta_1=...``).
-    learning_rate : float or None, default=0.001
-        Learning rate of an optimizer given as a string or class.
+    {n_samples}
+    {epochs}
+    {batch_size}
+    {optimizer}
+    {learning_rate}
     loss : None, str or keras loss, default=None
         Training loss, on standardised targets. None is mean squared error for
         ``noise="homoscedastic"`` and the Gaussian negative log-likelihood for
         ``noise="heteroscedastic"``.
-    max_chunk_memory : float, default=256
-        Memory budget, in MiB, of one compiled call at prediction time. Changes
-        speed only, never results.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, training dropout and the
-        prediction masks. Global random state is left as it was found.
-    verbose : int, default=0
-        0 is silent. 1 shows Keras' training progress.
-    warm_start : bool, default=False
-        Continue training the current network on the next ``fit``.
-    early_stopping : bool, default=False
-        As in ``MLPClassifier``: hold out ``validation_fraction`` of the
-        training rows (not stratified), score the network on them after every epoch
-        (R^2 of the deterministic pass, dropout off), stop once the score
-        has not improved by at least ``tol`` for more than
-        ``n_iter_no_change`` consecutive epochs, and restore the weights of
-        the best epoch. ``partial_fit`` never stops early. Not together with
-        ``validation_split`` (a ValueError says so).
-    validation_fraction : float in (0, 1), default=0.1
-        Share of the training rows held out for early stopping. Only used if
-        ``early_stopping`` is True.
-    n_iter_no_change : int >= 1 or np.inf, default=10
-        Epochs without an improvement of at least ``tol`` tolerated before
-        training stops: of the validation score with ``early_stopping``, of
-        the training loss without (as in ``MLPClassifier``; with the default
-        ``tol`` a converged network stops before ``epochs``); ``np.inf``
-        never stops.
-    tol : float >= 0, default=1e-4
-        Smallest improvement of the loss or score that counts.
-    memory : str, path, joblib.Memory or None, default=None
-        Cache of fitted networks (and noise estimates), as in
-        ``MCDropoutClassifier``: with an int ``random_state``, a fit equal to
-        an earlier one loads it from disk instead of training again, so a grid
-        over ``n_samples`` trains one network per fold. See
-        ``MCDropoutClassifier`` for what the key covers.
-    **kwargs
-        Any other scikeras parameter (``callbacks``, ``validation_split``,
-        ``metrics``, ``model__*``, ``fit__*``, ...).
+    {max_chunk_memory}
+    {random_state}
+    {verbose}
+    {warm_start}
+    {early_stopping}
+    {validation_fraction}
+    {n_iter_no_change}
+    {tol}
+    {memory}
+    {callbacks}
+    {metrics}
+    {validation_split}
+    {validation_batch_size}
+    {shuffle}
+    {run_eagerly}
+    {build_fn}
+    {kwargs}
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Feature names, when X was a DataFrame with string column names.
     n_outputs_ : int
-        Number of targets.
+        Number of targets (columns of y; 1 for a 1-d y).
     noise_std_ : ndarray of shape (`n_outputs_`,) or None
         Estimated observation noise standard deviation, in target units
         (``noise="homoscedastic"``); None when the network predicts it.
@@ -243,28 +172,26 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
         Factor on the noise std predicted by the heteroscedastic head, fitted
         on the held-out rows (1 with ``calibration_fraction=None``); None for
         ``noise="homoscedastic"``.
-    model_ : keras.Model
-        The trained network.
-    history_ : dict
-        Training history, per epoch.
-    mc_seed_ : int
-        Seed of the Monte Carlo masks used at prediction time.
-    n_iter_ : int
-        Number of epochs trained (all fits and ``partial_fit`` calls of a
-        warm-started network).
-    loss_curve_ : list of float
-        Training loss at the end of each epoch (``history_["loss"]``).
-    validation_scores_ : list of float or None
-        R^2 on the held-out rows after each epoch, with
-        ``early_stopping``; None otherwise.
-    best_validation_score_ : float or None
-        Best of ``validation_scores_`` (its epoch's weights are the fitted
-        ones), with ``early_stopping``; None otherwise.
-    best_loss_ : float or None
-        Lowest training loss, without ``early_stopping``; None with it.
-    dropout_rates_ : ndarray of shape (n_dropout_layers,)
-        Rate of each dropout layer of ``model_``, in layer order (learnt ones
-        for ``ConcreteDropout`` layers).
+    {n_features_in_}
+    {feature_names_in_}
+    {model_}
+    {history_}
+    {mc_seed_}
+    {n_iter_}
+    {loss_curve_}
+    {validation_scores_}
+    {best_validation_score_}
+    {best_loss_}
+    {dropout_rates_}
+    {initialized_}
+    {target_encoder_}
+    {feature_encoder_}
+    {n_outputs_expected_}
+    {target_type_}
+    {y_dtype_}
+    {y_ndim_}
+    {X_dtype_}
+    {X_shape_}
 
     See Also
     --------
@@ -285,6 +212,7 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn.datasets import load_diabetes
     >>> from sk_mcdropout import MCDropoutRegressor
     >>> X, y = load_diabetes(return_X_y=True)
@@ -293,14 +221,18 @@ class MCDropoutRegressor(MCDropoutMixin, KerasRegressor):
     >>> mean, std = reg.predict(X[:3], return_std=True)
     >>> mean.shape, std.shape
     ((3,), (3,))
-    >>> bool((std > 0).all())
+    >>> epistemic = reg.predict_uncertainty(X[:3], kind="epistemic")
+    >>> aleatoric = reg.predict_uncertainty(X[:3], kind="aleatoric")
+    >>> bool(np.allclose(std**2, epistemic**2 + aleatoric**2))
+    True
+    >>> bool(np.allclose(aleatoric, reg.noise_std_))
     True
     >>> reg.predict_samples(X[:3]).shape
     (20, 3)
     """
 
     _parameter_constraints = {
-        **_PARAMETER_CONSTRAINTS,
+        **MCDropoutMixin._parameter_constraints,
         "input_dropout": ["boolean"],
         "noise": [StrOptions(set(_NOISE))],
         "calibration_fraction": [
@@ -451,16 +383,24 @@ default=None
         >>> bool(std[0] >= 0.5)
         True
         """
-        return _from_keras.regressor(
-            cls,
-            model,
-            noise_std,
-            heteroscedastic,
-            target_mean,
-            target_scale,
-            feature_names,
-            params,
+        _from_keras.refuse_params(params, ("model", "p", "noise"))
+        found = _from_keras.check_regressor_network(
+            model, noise_std, heteroscedastic, target_mean, target_scale
         )
+        names = _from_keras.check_feature_names(feature_names, found.n_features)
+        noise = "heteroscedastic" if heteroscedastic else "homoscedastic"
+        estimator = cls(model=model, p=None, noise=noise, **params)
+        estimator._assemble_fitted(
+            model, found.n_features, found.y, names, _from_keras.history(model)
+        )
+        estimator.target_encoder_.mean_ = found.target_mean
+        estimator.target_encoder_.scale_ = found.target_scale
+        # The network's own noise is used as trained: no calibration factor.
+        estimator._set_noise(found.noise_var, np.ones(found.n_outputs))
+        if not heteroscedastic:
+            # Exactly as given (its variance has a floor).
+            estimator.noise_std_ = found.noise_std
+        return estimator
 
     def __sklearn_tags__(self):
         # scikeras only defines _more_tags, which scikit-learn >= 1.7 ignores.
@@ -475,13 +415,8 @@ default=None
         tags.non_deterministic = False
         return tags
 
-    @property
-    def target_encoder(self):
-        """Standardises the targets for the network (see scikeras)."""
-        return _StandardTargetEncoder()
-
     # ------------------------------------------------------------------
-    # scikeras hooks
+    # Network
     # ------------------------------------------------------------------
 
     def _heteroscedastic(self):
@@ -490,7 +425,7 @@ default=None
     def _default_build_fn(self):
         return functools.partial(
             _keras.build_regression_mlp,
-            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            hidden_layer_sizes=self._layer_sizes(),
             activation=self.activation,
             p=self.p,
             input_dropout=bool(self.input_dropout),
@@ -508,51 +443,12 @@ default=None
             np.asarray(y).reshape(len(out), -1), out, sample_weight=sample_weight
         )
 
-    def _get_compile_kwargs(self):
-        kwargs = super()._get_compile_kwargs()
-        if kwargs.get("loss") is None:
-            kwargs["loss"] = (
-                _keras.gaussian_nll_loss if self._heteroscedastic() else "mse"
-            )
-        return kwargs
-
-    _validate_y_kwargs = {"multi_output": True, "y_numeric": True}
-
-    def _validate_y_alone(self, y):
-        return check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
-
-    def _validate_data(self, X=None, y=None, reset=False):
-        if reset and y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target "
-                "y is None."
-            )
-        return super()._validate_data(X, y, reset)
-
-    def _expected_width(self):
-        return self.n_outputs_ * (2 if self._heteroscedastic() else 1)
-
-    def _check_model_compatibility(self, y):
-        width = _keras.output_width(self.model_)
-        expected = self._expected_width()
-        if width != expected:
-            layout = (
-                "the means then the noise variances"
-                if self._heteroscedastic()
-                else "the means"
-            )
-            raise ValueError(
-                f"With noise={self.noise!r} and {self.n_outputs_} target(s), the "
-                f"network must have one output of {expected} columns ({layout}), "
-                f"but its output has {width}."
-            )
-        super()._check_model_compatibility(y)
-
-    def _fit_keras_model(self, X, y, sample_weight, **kwargs):
+    def _train_network(self, X, y, seed, callbacks, fit_args):
+        sample_weight = fit_args["sample_weight"]
         if self.calibration_fraction is None:
-            super()._fit_keras_model(X, y, sample_weight, **kwargs)
+            result = super()._train_network(X, y, seed, callbacks, fit_args)
             self._noise_from_training_rows(X, y, sample_weight)
-            return
+            return result
         # The weights never see the calibration rows. The split depends only on
         # the seed and the number of rows, so a warm start on the same data
         # keeps holding out the same rows.
@@ -560,28 +456,40 @@ default=None
             len(y), self.calibration_fraction, derive_seed(self._train_seed, 2)
         )
         weights = None if sample_weight is None else sample_weight[fit_rows]
-        super()._fit_keras_model(X[fit_rows], y[fit_rows], weights, **kwargs)
+        result = super()._train_network(
+            X[fit_rows],
+            y[fit_rows],
+            seed,
+            callbacks,
+            {**fit_args, "sample_weight": weights},
+        )
         self._noise_from_calibration_rows(
             X[cal_rows],
             y[cal_rows],
             None if sample_weight is None else sample_weight[cal_rows],
         )
+        return result
+
+    def _fresh_noise(self):
+        """The noise variance (None when the network predicts it) and the
+        factor on the predicted variances, before any estimate."""
+        ones = np.ones(self.n_outputs_)
+        return (None if self._heteroscedastic() else ones), ones
 
     def _noise_from_training_rows(self, X, y, sample_weight):
         """The uncalibrated estimate (``calibration_fraction=None``)."""
-        self._noise_scale = np.ones(self.n_outputs_)
-        if self._heteroscedastic():
-            self._noise_var = None
-            self._set_noise_attributes()
-            return
-        self._noise_var = np.ones(self.n_outputs_)
-        mean, model_var, _ = self._moments(X, _NOISE_PASSES)
-        y = np.asarray(y, dtype=np.float64).reshape(mean.shape)
-        # Mean over passes of (y - pass mean)**2 == (y - mean)**2 + pass variance.
-        per_row = (y - mean) ** 2 + model_var
-        noise_var = np.average(per_row, axis=0, weights=sample_weight)
-        self._noise_var = np.maximum(noise_var, _keras.MIN_VARIANCE)
-        self._set_noise_attributes()
+        noise_var, noise_scale = self._fresh_noise()
+        if noise_var is not None:
+            mean, model_var, _ = self._variance_terms(
+                X, _NOISE_PASSES, noise_var, noise_scale
+            )
+            y = np.asarray(y, dtype=np.float64).reshape(mean.shape)
+            # Mean over passes of (y - pass mean)**2 == (y - mean)**2 + pass
+            # variance.
+            per_row = (y - mean) ** 2 + model_var
+            noise_var = np.average(per_row, axis=0, weights=sample_weight)
+            noise_var = np.maximum(noise_var, _keras.MIN_VARIANCE)
+        self._set_noise(noise_var, noise_scale)
 
     def _noise_from_calibration_rows(self, X, y, sample_weight):
         """Maximum-likelihood noise on held-out rows, given the pass variance.
@@ -591,27 +499,34 @@ default=None
         is ``pass variance + c * base`` and ``c`` maximises the Gaussian
         likelihood of the held-out targets.
         """
-        hetero = self._heteroscedastic()
-        self._noise_var = None if hetero else np.ones(self.n_outputs_)
-        self._noise_scale = np.ones(self.n_outputs_)
-        mean, model_var, base_var = self._moments(X, _NOISE_PASSES)
+        noise_var, noise_scale = self._fresh_noise()
+        mean, model_var, base_var = self._variance_terms(
+            X, _NOISE_PASSES, noise_var, noise_scale
+        )
         y = np.asarray(y, dtype=np.float64).reshape(mean.shape)
         scale = fit_noise_scale(
             (y - mean) ** 2, model_var, base_var, sample_weight=sample_weight
         )
-        if hetero:
-            self._noise_scale = scale
+        if noise_var is None:
+            self._set_noise(None, scale)
         else:
-            self._noise_var = np.maximum(scale, _keras.MIN_VARIANCE)
-        self._set_noise_attributes()
+            self._set_noise(np.maximum(scale, _keras.MIN_VARIANCE), noise_scale)
 
-    def _set_noise_attributes(self):
+    def _set_noise(self, noise_var, noise_scale):
+        """Set the fitted noise model.
+
+        ``noise_var``: the homoscedastic noise variance per output, in
+        standardised units, or None when the network predicts it;
+        ``noise_scale``: the factor on the predicted variances.
+        """
+        self._noise_var = noise_var
+        self._noise_scale = noise_scale
         scale = self.target_encoder_.scale_
-        if self._noise_var is None:
+        if noise_var is None:
             self.noise_std_ = None
-            self.noise_scale_ = np.sqrt(self._noise_scale)
+            self.noise_scale_ = np.sqrt(noise_scale)
         else:
-            self.noise_std_ = np.sqrt(self._noise_var) * scale
+            self.noise_std_ = np.sqrt(noise_var) * scale
             self.noise_scale_ = None
 
     def initialize(self, X, y):
@@ -632,11 +547,10 @@ default=None
             The initialised estimator.
         """
         super().initialize(X, y)
-        self._noise_scale = np.ones(self.n_outputs_)
-        self._noise_var = None if self._heteroscedastic() else np.ones(self.n_outputs_)
-        self._set_noise_attributes()
+        self._set_noise(*self._fresh_noise())
         return self
 
+    @Substitution(**MC_DROPOUT_FIT)
     def fit(self, X, y, sample_weight=None, **kwargs):
         """Build the network, train it on (X, y) and estimate the noise.
 
@@ -647,14 +561,11 @@ default=None
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
-            Training data.
+        {fit_X}
         y : array-like of shape (n_rows,) or (n_rows, n_outputs)
             Targets.
-        sample_weight : array-like of shape (n_rows,), default=None
-            Non-negative row weights; rows of weight zero are dropped.
-        **kwargs : dict
-            Passed to ``keras.Model.fit`` (prefer ``fit__`` parameters).
+        {sample_weight}
+        {fit_kwargs}
 
         Returns
         -------
@@ -675,29 +586,35 @@ default=None
                 "trained with the other setting. Refit the estimator."
             )
 
-    def _split_noise(self, out):
+    def _split_noise(self, out, noise_var, noise_scale):
         """Split network outputs (..., width) into means and noise variances.
 
-        A heteroscedastic network's variances follow its means; otherwise the
-        noise is the homoscedastic estimate on every row.
+        A heteroscedastic network's variances (``noise_var`` None) follow its
+        means, times ``noise_scale``; otherwise the noise is ``noise_var`` on
+        every row.
         """
         k = self.n_outputs_
-        if self._noise_var is None:
-            noise_var = (out[..., k:] + _keras.MIN_VARIANCE) * self._noise_scale
-            return out[..., :k], noise_var
-        return out, np.broadcast_to(self._noise_var, out.shape)
+        if noise_var is None:
+            return out[..., :k], (out[..., k:] + _keras.MIN_VARIANCE) * noise_scale
+        return out, np.broadcast_to(noise_var, out.shape)
 
-    def _moments(self, X, n_passes, verbose=0):
+    def _variance_terms(self, X, n_passes, noise_var, noise_scale, verbose=0):
         """Mean, pass variance and noise variance of validated X, standardised."""
         mean, std = self._sample(X, n_passes, "moments", verbose=verbose)
         mean, std = mean.astype(np.float64), std.astype(np.float64)
-        mean, noise_var = self._split_noise(mean)
+        mean, noise_var = self._split_noise(mean, noise_var, noise_scale)
         return mean, std[:, : self.n_outputs_] ** 2, noise_var
 
-    def _variances(self, X):
-        """Mean, pass variance and noise variance, standardised, (n_rows, k)."""
+    def _predict_variance_terms(self, X):
+        """Validate X; its mean, pass variance and noise variance, standardised."""
         self._check_noise_setting()
-        return self._moments(self._prepare(X), int(self.n_samples), self.verbose)
+        return self._variance_terms(
+            self._prepare(X),
+            int(self.n_samples),
+            self._noise_var,
+            self._noise_scale,
+            self.verbose,
+        )
 
     def predict(self, X, return_std=False):
         """Mean of the ``n_samples`` passes, and optionally the predictive std.
@@ -717,7 +634,7 @@ default=None
         y_std : ndarray of shape (n_rows,) or (n_rows, n_outputs)
             Predictive standard deviation. Only returned if ``return_std``.
         """
-        mean, model_var, noise_var = self._variances(X)
+        mean, model_var, noise_var = self._predict_variance_terms(X)
         encoder = self.target_encoder_
         y_mean = encoder.inverse_transform(mean)
         if not return_std:
@@ -745,7 +662,7 @@ default=None
         """
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}.")
-        _, model_var, noise_var = self._variances(X)
+        _, model_var, noise_var = self._predict_variance_terms(X)
         var = {
             "total": model_var + noise_var,
             "epistemic": model_var,
@@ -779,9 +696,9 @@ default=None
         raw = self._run(X, "samples").astype(np.float64)
         n_passes, n_rows = raw.shape[:2]
         k = self.n_outputs_
-        raw, noise_var = self._split_noise(raw)
+        raw, noise_var = self._split_noise(raw, self._noise_var, self._noise_scale)
         encoder = self.target_encoder_
-        shape = (n_passes, n_rows, *encoder._y_shape[1:])
+        shape = (n_passes, n_rows, *encoder.output_shape_)
         means = encoder.inverse_transform(raw.reshape(-1, k)).reshape(shape)
         if not return_noise_std:
             return means

@@ -11,3 +11,9 @@ from ._classifier import RejectOptionClassifier
 from ._regressor import RejectOptionRegressor
 
 __all__ = ["RejectOptionClassifier", "RejectOptionRegressor"]
+
+# The public path, which skops (trusted types), pickle and the documentation
+# show: RejectOptionClassifier is sk_mcdropout.reject.RejectOptionClassifier.
+for _cls in (RejectOptionClassifier, RejectOptionRegressor):
+    _cls.__module__ = __name__
+del _cls

@@ -1,15 +1,12 @@
 """Threshold selection for reject options: pure functions on held-out scores.
 
 Shared by :class:`~sk_mcdropout.RejectOptionClassifier` and
-:class:`~sk_mcdropout.RejectOptionRegressor`. Every function works on
-per-row arrays of held-out rows: a loss in [0, 1] (or any non-negative loss
-for the empirical rules), a primary uncertainty, a secondary uncertainty that
-breaks its ties, and weights.
-
-Rows are ranked by the pair (primary, secondary), lexicographically. A rule
-"accept a row when its pair is at most (t, s)" realises exactly the points at
-the ends of groups of rows with equal pairs, so only rows that tie in both
-scores are accepted or rejected together.
+:class:`~sk_mcdropout.RejectOptionRegressor`. Each rule reads the
+risk-coverage curve of the held-out rows (per-row losses in [0, 1], or any
+non-negative loss for the empirical rules; a primary uncertainty and a
+secondary one that breaks its ties; weights), the one curve of
+:func:`sk_mcdropout.metrics._selective.selective_curve`, and returns a point
+of it: :func:`coverage_rule`, :func:`risk_rule` and :func:`certified_rule`.
 
 Guarantees (``confidence``): the selective risk of a candidate threshold is
 bounded by an exact binomial (Clopper-Pearson) upper bound for a 0/1 loss, or
@@ -37,60 +34,11 @@ import numpy as np
 from scipy.special import xlogy
 from scipy.stats import beta, binom
 
-# A coverage given as a decimal (0.9) must be reached by 9 accepted rows out
-# of 10 even though 9 / 10 is not exactly 0.9 in every float computation.
-_COVERAGE_RTOL = 1e-9
+from ..metrics._selective import index_at_coverage, index_at_risk, selective_curve
+
 # With ties, the accepted fraction may exceed the target; more than this
 # (absolute) is worth a warning.
 _COVERAGE_SLACK = 0.01
-
-
-def ranking_groups(primary, secondary):
-    """Order rows by (primary, secondary); return the order and group ends.
-
-    ``ends`` are positions, in the sorted order, of the last row of each group
-    of rows with equal (primary, secondary).
-    """
-    order = np.lexsort((secondary, primary))
-    p, s = primary[order], secondary[order]
-    changes = (p[1:] != p[:-1]) | (s[1:] != s[:-1])
-    ends = np.r_[np.flatnonzero(changes), p.size - 1]
-    return order, ends
-
-
-def selective_curve(losses, primary, secondary, weights):
-    """Cumulative accepted weight, loss and count at the end of each group.
-
-    Returns
-    -------
-    accepted : ndarray
-        Accepted weight at each candidate threshold, increasing.
-    loss : ndarray
-        Accepted weighted loss.
-    count : ndarray
-        Number of accepted rows (unweighted), used by the bounds.
-    loss_count : ndarray
-        Unweighted sum of the losses of the accepted rows.
-    thresholds : ndarray of shape (n_candidates, 2)
-        The (primary, secondary) pair of each candidate.
-    """
-    order, ends = ranking_groups(primary, secondary)
-    w = weights[order]
-    lo = losses[order]
-    accepted = np.cumsum(w)[ends]
-    loss = np.cumsum(w * lo)[ends]
-    count = (ends + 1).astype(np.float64)
-    loss_count = np.cumsum(lo)[ends]
-    # A group of zero-weight rows accepts nothing: no candidate.
-    keep = np.diff(accepted, prepend=0.0) > 0
-    thresholds = np.column_stack([primary[order][ends], secondary[order][ends]])
-    return (
-        accepted[keep],
-        loss[keep],
-        count[keep],
-        loss_count[keep],
-        thresholds[keep],
-    )
 
 
 def clopper_pearson_upper(k, n, delta):
@@ -99,8 +47,8 @@ def clopper_pearson_upper(k, n, delta):
     With probability at least ``1 - delta``, the true proportion is at most
     the bound, given ``k`` successes in ``n`` trials.
     """
-    k = np.asarray(k, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
+    k, n = np.asarray(k), np.asarray(n)
+    # beta.ppf is undefined for k = n (no failure); that case is 1 below.
     with np.errstate(invalid="ignore", divide="ignore"):
         bound = beta.ppf(1.0 - delta, k + 1.0, n - k)
     return np.where(k >= n, 1.0, bound)
@@ -109,23 +57,23 @@ def clopper_pearson_upper(k, n, delta):
 def _hb_pvalue(mean_loss, n, risk):
     """Hoeffding-Bentkus p-value of "mean loss > ``risk``", for a [0, 1] loss.
 
-    Vectorised over ``mean_loss`` and ``n``; ``risk`` < 1.
+    Vectorised over ``mean_loss`` and ``n``; ``risk`` < 1. The Hoeffding
+    term is at most 1, so the p-value is too.
     """
-    mean_loss = np.asarray(mean_loss, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
     a = np.minimum(mean_loss, risk)
     # Kullback-Leibler divergence between Bernoulli(a) and Bernoulli(risk).
     h = xlogy(a, a / risk) + xlogy(1 - a, (1 - a) / (1 - risk))
     hoeffding = np.exp(-n * h)
     bentkus = math.e * binom.cdf(np.ceil(n * mean_loss - 1e-9), n, risk)
-    return np.minimum(np.minimum(hoeffding, bentkus), 1.0)
+    return np.minimum(hoeffding, bentkus)
 
 
 def hoeffding_bentkus_upper(loss_sum, n, delta):
     """Upper confidence bound on the mean of a [0, 1] loss (Bates et al.)."""
     mean_loss = loss_sum / n
     lo, hi = mean_loss, 1.0
-    if mean_loss >= 1 or _hb_pvalue(mean_loss, n, 1 - 1e-12) > delta:
+    # Nothing below 1 can be certified (a mean loss of 1 included).
+    if _hb_pvalue(mean_loss, n, 1 - 1e-12) > delta:
         return 1.0
     for _ in range(60):
         mid = 0.5 * (lo + hi)
@@ -185,22 +133,30 @@ def certify_fixed_sequence(count, loss_count, max_risk, delta, binary):
     return best, best_bound
 
 
+def rows_needed(max_risk, delta):
+    """Fewest accepted rows that can be certified at all: with no loss.
+
+    The smallest ``n`` with ``(1 - max_risk) ** n <= delta``, for
+    ``0 < max_risk < 1`` and ``0 < delta < 1`` (at least 1).
+    """
+    return math.ceil(math.log(delta) / math.log1p(-max_risk) - 1e-9)
+
+
 def sequence_start(max_risk, delta, n_rows):
     """Fewest accepted rows at which fixed-sequence testing starts.
 
-    The larger of the fewest rows that could be certified at all, with no
-    loss (``(1 - max_risk) ** n <= delta``), and a tenth of the calibration
-    rows. Both are known before the calibration losses are seen, as
-    fixed-sequence testing requires. The tenth keeps a few unlucky rows at a
-    tiny coverage, where every bound is wide, from ending the search when
-    the risk is flat in the coverage (as for interval misses of a calibrated
-    regressor); a reject option that automates less than a tenth of the
-    rows is rarely what is wanted.
+    The larger of the fewest rows that could be certified at all
+    (:func:`rows_needed`) and a tenth of the calibration rows. Both are known
+    before the calibration losses are seen, as fixed-sequence testing
+    requires. The tenth keeps a few unlucky rows at a tiny coverage, where
+    every bound is wide, from ending the search when the risk is flat in the
+    coverage (as for interval misses of a calibrated regressor); a reject
+    option that automates less than a tenth of the rows is rarely what is
+    wanted.
     """
     if max_risk >= 1:
         return 1
-    n_min = math.ceil(math.log(delta) / math.log1p(-max_risk) - 1e-9)
-    return max(1, n_min, math.ceil(n_rows / 10))
+    return max(rows_needed(max_risk, delta), math.ceil(n_rows / 10))
 
 
 def certify_sgr(count, loss_count, max_risk, delta, binary):
@@ -213,15 +169,87 @@ def certify_sgr(count, loss_count, max_risk, delta, binary):
     n_tests = max(1, math.ceil(math.log2(m + 1)))
     level = delta / n_tests
     lo, hi = -1, m
-    best_bound = np.nan
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        bound = upper_bound(loss_count[mid], count[mid], level, binary)
-        if bound <= max_risk:
-            lo, best_bound = mid, bound
+        if upper_bound(loss_count[mid], count[mid], level, binary) <= max_risk:
+            lo = mid
         else:
             hi = mid
-    return (None, np.nan) if lo < 0 else (lo, best_bound)
+    if lo < 0:
+        return None, np.nan
+    return lo, upper_bound(loss_count[lo], count[lo], level, binary)
+
+
+def coverage_rule(curve, coverage, granularity, *, stacklevel):
+    """The first point whose coverage reaches ``coverage``.
+
+    Rows tied in both scores are accepted together, so the coverage reached
+    may exceed the target; by more than ``_COVERAGE_SLACK`` plus
+    ``granularity`` (the largest share of one row: one row more is rounding,
+    not ties), a warning says so.
+    """
+    idx = index_at_coverage(curve.coverage, coverage)
+    reached = curve.coverage[idx]
+    if reached > coverage + _COVERAGE_SLACK + granularity:
+        tied = int(curve.count[idx] - (curve.count[idx - 1] if idx else 0))
+        warnings.warn(
+            f"coverage={coverage} cannot be met on the held-out rows: "
+            f"{tied} rows have exactly the same uncertainty (in the measure "
+            "and in the score that breaks its ties), so they are accepted or "
+            f"rejected together; {reached:.4f} of the rows are accepted.",
+            stacklevel=stacklevel + 1,
+        )
+    return idx
+
+
+def risk_rule(curve, max_risk, *, stacklevel):
+    """The point of largest coverage whose selective risk is at most ``max_risk``.
+
+    None, with a warning, when no point qualifies.
+    """
+    idx = index_at_risk(curve.risk, max_risk)
+    if idx is None:
+        warnings.warn(
+            f"No coverage reaches a selective risk of at most "
+            f"max_risk={max_risk} on the held-out rows (the most certain "
+            f"rows already have {curve.risk[0]:.3g}); every row will be rejected.",
+            stacklevel=stacklevel + 1,
+        )
+    return idx
+
+
+def certified_rule(curve, max_risk, confidence, *, binary, method, stacklevel):
+    """The point of largest coverage certified to have a risk <= ``max_risk``.
+
+    ``method`` is the multiple-testing correction: ``"fixed_sequence"``
+    (Learn-then-Test) or ``"sgr"``. Returns the index (None, with a warning,
+    when nothing is certified) and its upper bound on the risk.
+    """
+    delta = 1.0 - confidence
+    certify = certify_sgr if method == "sgr" else certify_fixed_sequence
+    idx, bound = certify(curve.count, curve.loss_count, max_risk, delta, binary)
+    if idx is None:
+        n_min = rows_needed(max_risk, delta) if 0 < max_risk < 1 else None
+        need = (
+            f" (even with no error it takes at least {n_min} accepted rows)"
+            if n_min
+            else ""
+        )
+        if method != "sgr" and n_min:
+            need += (
+                "; fixed-sequence testing stops at its first failure, so "
+                "if the risk hardly grows with the coverage, "
+                "correction='sgr' may certify more"
+            )
+        warnings.warn(
+            f"No threshold can be certified to have a selective risk of at "
+            f"most max_risk={max_risk} with confidence={confidence} on "
+            f"{int(curve.count[-1])} held-out rows{need}; every row will be "
+            "rejected. Use more calibration rows, a larger max_risk or a "
+            "lower confidence.",
+            stacklevel=stacklevel + 1,
+        )
+    return idx, bound
 
 
 def select_threshold(
@@ -235,13 +263,16 @@ def select_threshold(
     confidence=None,
     binary=True,
     method="fixed_sequence",
-    stacklevel=4,
+    passed=None,
+    stacklevel=2,
 ):
     """Choose the rejection threshold on held-out rows.
 
     Exactly one of ``coverage`` and ``max_risk`` is set; ``confidence`` only
-    with ``max_risk``. ``method`` is the multiple-testing correction of the
-    certified search: ``"fixed_sequence"`` (Learn-then-Test) or ``"sgr"``.
+    with ``max_risk``. ``passed`` marks the rows the novelty guard lets
+    through: the threshold is learnt on them, so a guarantee is about the
+    rows both rules accept, and a coverage is a fraction of all the rows.
+    ``stacklevel`` of a warning counts from the caller of this function.
 
     Returns
     -------
@@ -250,63 +281,24 @@ def select_threshold(
         ``risk`` reached on the held-out rows, and ``bound`` (the certified
         upper bound, nan without ``confidence``).
     """
-    accepted, loss, count, loss_count, thresholds = selective_curve(
-        losses, primary, secondary, weights
-    )
-    cov = accepted / accepted[-1]
-    risk = loss / accepted
-    bound = np.nan
-    if max_risk is None:
-        idx = int(np.flatnonzero(cov >= coverage * (1 - _COVERAGE_RTOL))[0])
-        # One row more than the target is rounding, not ties.
-        granularity = weights.max() / accepted[-1]
-        if cov[idx] > coverage + _COVERAGE_SLACK + granularity:
-            warnings.warn(
-                f"coverage={coverage} cannot be met on the held-out rows: "
-                f"{int(count[idx] - (count[idx - 1] if idx else 0))} rows have "
-                "exactly the same uncertainty (in the measure and in the "
-                "score that breaks its ties), so they are accepted or rejected "
-                f"together; {cov[idx]:.4f} of the rows are accepted.",
-                UserWarning,
-                stacklevel=stacklevel,
-            )
+    curve = selective_curve(losses, primary, secondary, weights, passed)
+    idx, bound = None, np.nan
+    if curve.coverage.size == 0:
+        pass  # no held-out row with a weight gets past the guard
+    elif max_risk is None:
+        granularity = weights.max() / weights.sum()
+        idx = coverage_rule(curve, coverage, granularity, stacklevel=stacklevel + 1)
     elif confidence is None:
-        ok = np.flatnonzero(risk <= max_risk)
-        idx = int(ok[-1]) if ok.size else None
-        if idx is None:
-            warnings.warn(
-                f"No coverage reaches a selective risk of at most "
-                f"max_risk={max_risk} on the held-out rows (the most certain "
-                f"rows already have {risk[0]:.3g}); every row will be rejected.",
-                UserWarning,
-                stacklevel=stacklevel,
-            )
+        idx = risk_rule(curve, max_risk, stacklevel=stacklevel + 1)
     else:
-        delta = 1.0 - confidence
-        certify = certify_sgr if method == "sgr" else certify_fixed_sequence
-        idx, bound = certify(count, loss_count, max_risk, delta, binary)
-        if idx is None:
-            n_min = sequence_start(max_risk, delta, 1) if max_risk > 0 else None
-            need = (
-                f" (even with no error it takes at least {n_min} accepted rows)"
-                if n_min
-                else ""
-            )
-            if method != "sgr" and n_min:
-                need += (
-                    "; fixed-sequence testing stops at its first failure, so "
-                    "if the risk hardly grows with the coverage, "
-                    "correction='sgr' may certify more"
-                )
-            warnings.warn(
-                f"No threshold can be certified to have a selective risk of at "
-                f"most max_risk={max_risk} with confidence={confidence} on "
-                f"{int(count[-1])} held-out rows{need}; every row will be "
-                "rejected. Use more calibration rows, a larger max_risk or a "
-                "lower confidence.",
-                UserWarning,
-                stacklevel=stacklevel,
-            )
+        idx, bound = certified_rule(
+            curve,
+            max_risk,
+            confidence,
+            binary=binary,
+            method=method,
+            stacklevel=stacklevel + 1,
+        )
     if idx is None:
         return dict(
             threshold=-np.inf,
@@ -317,12 +309,12 @@ def select_threshold(
         )
     # Every held-out row accepted: no evidence to reject anything, so new rows
     # more uncertain than all of them are accepted too.
-    last = idx == cov.size - 1
+    last = idx == curve.coverage.size - 1
     return dict(
-        threshold=np.inf if last else float(thresholds[idx, 0]),
-        tiebreak=np.inf if last else float(thresholds[idx, 1]),
-        coverage=float(cov[idx]),
-        risk=float(risk[idx]),
+        threshold=np.inf if last else float(curve.threshold[idx]),
+        tiebreak=np.inf if last else float(curve.tiebreak[idx]),
+        coverage=float(curve.coverage[idx]),
+        risk=float(curve.risk[idx]),
         bound=float(bound),
     )
 

@@ -199,5 +199,47 @@ def test_regressor_with_concrete_dropout(noise):
     layer = next(x for x in reg.model_.layers if isinstance(x, ConcreteDropout))
     expected = 2 / 120 if noise == "homoscedastic" else 1 / 120
     assert layer.dropout_regularizer == pytest.approx(expected)
+    # The passes sample the learnt rates: the predictive std is their spread
+    # plus the noise, and the mean is theirs.
     mean, std = reg.predict(X[:5], return_std=True)
-    assert mean.shape == std.shape == (5,) and np.all(std > 0)
+    means, noise_std = reg.predict_samples(X[:5], return_noise_std=True)
+    np.testing.assert_allclose(mean, means.mean(axis=0), rtol=1e-6, atol=1e-6)
+    expected = means.var(axis=0) + np.mean(noise_std**2, axis=0)
+    np.testing.assert_allclose(std**2, expected, rtol=1e-5)
+    assert means.std(axis=0).min() > 0
+
+
+def test_init_rate_and_temperature_shape_the_relaxed_mask():
+    # With the identity as the Dense layer, training-mode outputs are the
+    # relaxed mask itself: (1 - drop) / (1 - p) on each of 20,000 inputs.
+    def masks(init_rate, temperature):
+        dense = keras.layers.Dense(
+            20, kernel_initializer="identity", use_bias=False, trainable=False
+        )
+        layer = ConcreteDropout(
+            dense,
+            weight_regularizer=0.0,
+            dropout_regularizer=0.0,
+            init_rate=init_rate,
+            temperature=temperature,
+        )
+        out = keras.ops.convert_to_numpy(layer(np.ones((1000, 20)), training=True))
+        assert layer.rate == pytest.approx(init_rate)
+        return out * (1 - init_rate)  # 1 - drop, in [0, 1]
+
+    # A low temperature gives almost Bernoulli masks with the initial rate
+    # (binomial standard error 0.003 for 20,000 draws).
+    kept = masks(0.3, 1e-3)
+    assert np.mean((kept < 1e-3) | (kept > 1 - 1e-3)) > 0.99
+    assert abs(np.mean(kept < 0.5) - 0.3) < 0.02
+    # A high one spreads the mask between 0 and 1.
+    soft = masks(0.3, 1.0)
+    assert np.mean((soft > 0.1) & (soft < 0.9)) > 0.3
+    # Both are in the layer's config, so a saved network keeps them.
+    layer = ConcreteDropout(keras.layers.Dense(2), init_rate=0.25, temperature=0.5)
+    config = layer.get_config()
+    assert (config["init_rate"], config["temperature"]) == (0.25, 0.5)
+    restored = ConcreteDropout.from_config(config)
+    assert (restored.init_rate, restored.temperature) == (0.25, 0.5)
+    with pytest.raises(ValueError, match="init_rate must be in"):
+        ConcreteDropout(keras.layers.Dense(2), init_rate=1.0)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
 
-from sk_mcdropout import MCDropoutClassifier
+from sk_mcdropout import MCDropoutClassifier, _compat
 
 
 def bn_dropout_net(meta, p):
@@ -73,7 +73,7 @@ def subclassed_net(meta):
 def rates(clf):
     return [
         layer.rate
-        for layer in clf.model_._flatten_layers()
+        for layer in _compat.flatten_layers(clf.model_)
         if isinstance(layer, keras.layers.Dropout)
     ]
 
@@ -150,8 +150,22 @@ def test_single_sigmoid_output_gives_two_columns(binary_data, make_classifier):
 def test_keras_model_instance(multiclass_data, make_classifier):
     X, y = multiclass_data
     model = bn_dropout_net({"n_features_in_": 4, "n_classes_": 3}, p=0.2)
+    before = [w.copy() for w in model.get_weights()]
     clf = make_classifier(model=model, epochs=5).fit(X, y)
-    assert clf.predict_proba(X).shape == (len(X), 3)
+    # The instance itself is trained and used: its own inference-mode output
+    # is the deterministic pass, and the Monte Carlo mean is near it.
+    assert clf.model_ is model
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(before, model.get_weights(), strict=True)
+    )
+    expected = model.predict(X, verbose=0)
+    np.testing.assert_allclose(
+        clf.predict_proba_deterministic(X), expected, rtol=1e-5, atol=1e-6
+    )
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 3)
+    assert not np.allclose(proba, expected, atol=1e-3)
 
 
 def test_network_without_dropout_is_refused(binary_data, make_classifier):

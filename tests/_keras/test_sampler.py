@@ -46,3 +46,72 @@ def test_manual_pass_matches_sampler(binary_data, make_classifier):
     for k in range(3):
         expected = dense[1](h * keep[k]).numpy()
         np.testing.assert_allclose(plain[k], expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(hidden_layer_sizes=(24, 24)),
+        dict(hidden_layer_sizes=(20,), activation="tanh"),
+        dict(hidden_layer_sizes=(16, 16), p="concrete"),
+    ],
+    ids=["relu", "tanh", "concrete"],
+)
+def test_few_rows_give_the_bits_of_a_full_block(binary_data, make_classifier, params):
+    # A call with fewer rows than a block may take the flat layout; each row's
+    # passes are bit for bit those it gets inside a block of 48 rows.
+    X, y = binary_data
+    clf = make_classifier(epochs=1, **params).fit(X, y)
+    sampler = _network.get_sampler(clf.model_, 2)
+    seed = tf.constant(clf.mc_seed_, tf.int64)
+    block = sampler._function(30)(tf.constant(X[:48]), seed).numpy()
+    for n_rows in (1, 2, 7, 47):
+        samples = sampler.run(
+            X[:n_rows], 30, clf.mc_seed_, mode="samples", memory_mb=256
+        )
+        np.testing.assert_array_equal(samples, block[:, :n_rows])
+
+
+def test_flat_layout_is_used_only_where_it_matches(binary_data, make_classifier):
+    # The flat layout computes the folded layout's passes; where the sampler
+    # takes it, it gave the same bits on random rows of that shape.
+    X, y = binary_data
+    clf = make_classifier(hidden_layer_sizes=(16, 16), epochs=1).fit(X, y)
+    sampler = _network.get_sampler(clf.model_, 2)
+    seed = tf.constant(clf.mc_seed_, tf.int64)
+    flat = sampler._function(20, flat=True)
+    folded = sampler._function(20)
+    padded = np.zeros((48, X.shape[1]), np.float32)
+    padded[:3] = X[:3]
+    padded = tf.constant(padded)
+    same_sums = np.array_equal(
+        flat(padded, seed, tf.constant(3, tf.int32)).numpy(),
+        folded(padded, seed).numpy()[:, :3],
+    )
+    assert sampler.flat_matches(20, clf.mc_seed_, 3) == same_sums
+    # The layouts compute the same passes in any case.
+    np.testing.assert_allclose(
+        flat(padded, seed, tf.constant(3, tf.int32)).numpy(),
+        folded(padded, seed).numpy()[:, :3],
+        atol=1e-6,
+    )
+
+
+def test_small_moments_sum_in_pass_order():
+    # The one-call path for small inputs gives the bits of the pass-by-pass sum.
+    from sk_mcdropout._keras._sampler import _SMALL_MOMENTS, _mean_and_std
+
+    rng = np.random.default_rng(0)
+    for shape in [(257, 1, 1), (100, 3, 2), (7, 48, 10)]:
+        samples = rng.random(shape, dtype=np.float32)
+        assert samples.size <= _SMALL_MOMENTS
+        total = np.zeros(shape[1:])
+        for s in samples:
+            total += s
+        mean = total / shape[0]
+        spread = np.zeros(shape[1:])
+        for s in samples:
+            spread += np.square(s - mean)
+        np.testing.assert_array_equal(
+            _mean_and_std(samples), np.stack([mean, np.sqrt(spread / shape[0])])
+        )

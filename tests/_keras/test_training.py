@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import GridSearchCV
 
-from sk_mcdropout import MCDropoutRegressor
+from sk_mcdropout import MCDropoutClassifier, MCDropoutRegressor
 from sk_mcdropout import _keras as _network
 
 
@@ -27,6 +27,14 @@ class BatchCounter(keras.callbacks.Callback):
         self.batches = 0
 
     def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+
+class ValidationBatchCounter(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.batches = 0
+
+    def on_test_batch_end(self, batch, logs=None):
         self.batches += 1
 
 
@@ -114,11 +122,13 @@ def test_partial_fit_and_warm_start_count_epochs(binary_data, make_classifier):
     clf = make_classifier(early_stopping=True)
     clf.partial_fit(X, y).partial_fit(X, y)
     # partial_fit trains on every row and does not stop early (as MLPClassifier).
-    assert clf.n_iter_ == 2 and clf.validation_scores_ is None
+    assert clf.n_iter_ == clf.current_epoch == 2 and clf.validation_scores_ is None
     assert clf.loss_curve_ == clf.history_["loss"]
     clf = make_classifier(epochs=2, warm_start=True).fit(X, y)
-    first = clf.model_.get_weights()
+    network, first = clf.model_, clf.model_.get_weights()
     clf.fit(X, y)
+    # The same network, trained further; each fit's history is its own.
+    assert clf.model_ is network and clf.n_iter_ == clf.current_epoch == 2
     assert not np.array_equal(first[0], clf.model_.get_weights()[0])
 
 
@@ -160,26 +170,53 @@ def test_early_stopping_restores_the_best_epoch(binary_data, make_classifier):
     )
 
 
-def test_early_stopping_split_is_stratified(binary_data, make_classifier):
-    # 10 rows of class 1 among 340: a stratified 10% split keeps one of them.
+def test_early_stopping_split_is_stratified(binary_data, monkeypatch, make_classifier):
+    # 10 rows of class 1 among 340: a stratified 10% split (34 rows) holds
+    # exactly one of them out, whatever the seed; an unstratified one holds
+    # out none, one or several (one with probability 0.39 per seed).
     X, y = binary_data
     rows = np.concatenate([np.flatnonzero(y == 0)[:330], np.flatnonzero(y == 1)[:10]])
-    clf = make_classifier(epochs=3, early_stopping=True, validation_fraction=0.1)
-    clf.fit(X[rows], y[rows])
-    assert len(clf.validation_scores_) == 3
+    held_out = []
+    score = MCDropoutClassifier._validation_score
+
+    def spy(self, X_val, y_val, sample_weight):
+        held_out.append(int(np.sum(self._codes(y_val) == 1)))
+        return score(self, X_val, y_val, sample_weight)
+
+    monkeypatch.setattr(MCDropoutClassifier, "_validation_score", spy)
+    for seed in range(5):
+        clf = make_classifier(
+            epochs=2,
+            early_stopping=True,
+            validation_fraction=0.1,
+            hidden_layer_sizes=(4,),
+            random_state=seed,
+        )
+        clf.fit(X[rows], y[rows])
+        assert len(clf.validation_scores_) == 2
+    assert held_out == [1] * 10
 
 
 def test_early_stopping_in_grid_search_and_cache(
-    binary_data, tmp_path, make_classifier
+    binary_data, tmp_path, make_classifier, trainings, cache_entries
 ):
     X, y = binary_data
     est = make_classifier(epochs=5, early_stopping=True, memory=tmp_path)
     search = GridSearchCV(est, {"n_iter_no_change": [1, 3]}, cv=2).fit(X, y)
-    assert search.best_estimator_.n_iter_ <= 5
+    # Two candidates on two folds, and the refit: each trained and stored.
+    assert len(trainings) == cache_entries(tmp_path) == 5
+    best = search.best_estimator_
+    assert best.n_iter_ == len(best.validation_scores_) == len(best.loss_curve_)
+    assert best.best_validation_score_ == max(best.validation_scores_)
     first = make_classifier(epochs=5, early_stopping=True, memory=tmp_path).fit(X, y)
     hit = make_classifier(epochs=5, early_stopping=True, memory=tmp_path).fit(X, y)
+    # The second fit trained nothing: its stopping state is the first's.
+    assert len(trainings) == 6
     assert hit.validation_scores_ == first.validation_scores_
     assert hit.n_iter_ == first.n_iter_
+    assert hit.best_validation_score_ == first.best_validation_score_
+    for a, b in zip(hit.model_.get_weights(), first.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("noise", ["homoscedastic", "heteroscedastic"])
@@ -258,3 +295,26 @@ def test_early_stopping_refuses_a_second_validation_split(binary_data, make_clas
     X, y = binary_data
     with pytest.raises(ValueError, match="early_stopping=True and validation_split"):
         make_classifier(early_stopping=True, validation_split=0.2).fit(X, y)
+
+
+def test_run_eagerly_trains_in_keras_own_loop(binary_data, make_classifier):
+    X, y = binary_data
+    clf = make_classifier(epochs=3, run_eagerly=True).fit(X, y)
+    assert clf.model_.run_eagerly is True
+    assert _network.fallback_reason(clf.model_, X, y, {}) == "run_eagerly"
+    assert clf.n_iter_ == 3 and clf.loss_curve_[-1] < clf.loss_curve_[0]
+    assert clf.score(X, y) > 0.8
+
+
+def test_validation_batch_size_reaches_keras(binary_data, make_classifier):
+    X, y = binary_data
+    split = int(np.floor(len(X) * 0.8))  # Keras validates on the last rows
+    counter = ValidationBatchCounter()
+    params = dict(epochs=2, validation_split=0.2, validation_batch_size=10)
+    clf = make_classifier(**params, callbacks=[counter]).fit(X, y)
+    assert counter.batches == 2 * int(np.ceil((len(X) - split) / 10))
+    # The compiled loop takes it too; the loss is the same mean over rows.
+    fast = make_classifier(**params).fit(X, y)
+    loss = fast.model_.evaluate(X[split:], y[split:], batch_size=10, verbose=0)
+    np.testing.assert_allclose(fast.history_["val_loss"][-1], loss, rtol=1e-5)
+    assert len(clf.history_["val_loss"]) == 2

@@ -7,8 +7,8 @@ recommends for several workers on one machine.
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
-from sklearn.model_selection import GridSearchCV
 
 from sk_mcdropout import limit_tf_threads
 from sk_mcdropout._keras import _backend
@@ -16,7 +16,6 @@ from sk_mcdropout._keras import _backend
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
-pd = pytest.importorskip("pandas")
 
 
 @pytest.fixture(scope="module")
@@ -64,20 +63,12 @@ def test_workers_cap_tensorflow_threads(client, tf_env):
         assert {name: environ.get(name) for name in tf_env} == tf_env
 
 
-def test_grid_search_on_the_cluster_matches_sequential(
-    client, binary_data, make_classifier
-):
-    X, y = binary_data
-    X, y = X[:200], y[:200]
-    clf = make_classifier(epochs=3)
-    grid = {"p": [0.1, 0.3], "n_samples": [5, 10]}
-    sequential = GridSearchCV(clf, grid, cv=2, refit=False).fit(X, y)
+def test_grid_search_on_the_cluster_matches_sequential(client, grid_search):
+    X, y, search, sequential = grid_search
     with joblib.parallel_backend("dask"):
-        on_dask = GridSearchCV(clf, grid, cv=2, n_jobs=-1, refit=False).fit(X, y)
+        on_dask = search(n_jobs=-1).fit(X, y).cv_results_
     for key in ("mean_test_score", "split0_test_score", "split1_test_score"):
-        np.testing.assert_array_equal(
-            sequential.cv_results_[key], on_dask.cv_results_[key]
-        )
+        np.testing.assert_array_equal(sequential[key], on_dask[key])
 
 
 def test_a_fit_on_a_worker_equals_a_local_fit(client, binary_data, make_classifier):

@@ -30,25 +30,26 @@ def splits():
 
 
 @pytest.fixture(scope="module")
-def mc_clf(splits, make_classifier):
+def mapie_clf(splits, make_classifier):
+    """Trained on the first split only: calibration and test rows stay unseen."""
     X_train, _, _, y_train, _, _ = splits
     return make_classifier(hidden_layer_sizes=(8,), epochs=5).fit(X_train, y_train)
 
 
-def test_split_conformal_classifier_with_prefit_mc_dropout(splits, mc_clf):
+def test_split_conformal_classifier_with_prefit_mc_dropout(splits, mapie_clf):
     _, X_cal, X_test, _, y_cal, y_test = splits
     conformal = SplitConformalClassifier(
-        estimator=mc_clf, confidence_level=0.9, conformity_score="lac", prefit=True
+        estimator=mapie_clf, confidence_level=0.9, conformity_score="lac", prefit=True
     ).conformalize(X_cal, y_cal)
     # LAC scores are one minus the MC-averaged probability of the true class.
-    proba_cal = mc_clf.predict_proba(X_cal)
+    proba_cal = mapie_clf.predict_proba(X_cal)
     assert_allclose(
         conformal.conformity_scores.ravel(),
         1 - proba_cal[np.arange(len(y_cal)), y_cal],
         atol=1e-6,
     )
     y_pred, y_sets = conformal.predict_set(X_test)
-    assert_array_equal(y_pred, mc_clf.predict(X_test))
+    assert_array_equal(y_pred, mapie_clf.predict(X_test))
     assert y_sets.shape == (len(y_test), 2, 1)
     covered = y_sets[np.arange(len(y_test)), y_test, 0]
     assert covered.mean() >= 0.85  # 0.9 on average over calibration draws
@@ -63,12 +64,12 @@ def selective_error():
     )
 
 
-def test_binary_controller_abstains_on_mutual_information(splits, mc_clf):
+def test_binary_controller_abstains_on_mutual_information(splits, mapie_clf):
     X_train, X_cal, X_test, _, y_cal, y_test = splits
 
     def predict_or_abstain(X, max_mutual_information):
         """Predicted class, or NaN (abstain) when the MC passes disagree."""
-        passes = mc_clf.predict_proba_samples(X)
+        passes = mapie_clf.predict_proba_samples(X)
         y_pred = passes.mean(axis=0).argmax(axis=1).astype(float)
         y_pred[mutual_information(passes) > max_mutual_information] = np.nan
         return y_pred
@@ -76,7 +77,7 @@ def test_binary_controller_abstains_on_mutual_information(splits, mc_clf):
     # The thresholds come from the training rows, not from the calibration
     # rows, so that the risk-control guarantee holds.
     grid = np.quantile(
-        mutual_information(mc_clf.predict_proba_samples(X_train)),
+        mutual_information(mapie_clf.predict_proba_samples(X_train)),
         np.linspace(0.3, 1.0, 15),
     )[:, np.newaxis]
     target = 0.1
@@ -96,9 +97,9 @@ def test_binary_controller_abstains_on_mutual_information(splits, mc_clf):
 
     y_pred = controller.predict(X_test)
     abstained = np.isnan(y_pred)
-    passes = mc_clf.predict_proba_samples(X_test)
+    passes = mapie_clf.predict_proba_samples(X_test)
     assert_array_equal(abstained, mutual_information(passes) > threshold)
-    assert_array_equal(y_pred[~abstained], mc_clf.predict(X_test)[~abstained])
+    assert_array_equal(y_pred[~abstained], mapie_clf.predict(X_test)[~abstained])
     cal_pred = predict_or_abstain(X_cal, threshold)
     accepted = ~np.isnan(cal_pred)
     assert (cal_pred[accepted] != y_cal[accepted]).mean() <= target

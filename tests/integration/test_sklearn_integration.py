@@ -8,8 +8,6 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import (
     GridSearchCV,
-    StratifiedKFold,
-    check_cv,
     cross_validate,
     train_test_split,
 )
@@ -27,9 +25,6 @@ def test_is_a_classifier_with_honest_tags():
     assert tags.target_tags.required
     assert not tags.input_tags.sparse
     assert not tags.non_deterministic
-    assert isinstance(
-        check_cv(3, np.array([0, 1] * 5), classifier=True), StratifiedKFold
-    )
 
 
 def test_pipeline(binary_data, make_classifier):
@@ -50,11 +45,16 @@ def test_grid_search_over_p_and_n_samples(multiclass_data, make_classifier):
     assert len(search.cv_results_["params"]) == 4
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_estimator_.n_samples == search.best_params_["n_samples"]
-    # Folds are stratified: a KFold over iris' sorted labels would leave a
-    # class out of training.
-    assert isinstance(
-        check_cv(3, y, classifier=is_classifier(search.estimator)), StratifiedKFold
-    )
+
+
+def test_cross_validation_folds_are_stratified(multiclass_data, make_classifier):
+    # iris' labels are sorted: the folds of a KFold (what scikit-learn uses
+    # for a non-classifier) would each test on one class never trained on.
+    X, y = multiclass_data
+    result = cross_validate(make_classifier(epochs=2), X, y, cv=3, return_indices=True)
+    for test in result["indices"]["test"]:
+        counts = np.bincount(y[test], minlength=3)
+        assert counts.min() >= 16 and counts.max() <= 17
 
 
 def test_cross_validate_roc_auc(binary_data, make_classifier):
@@ -73,6 +73,22 @@ def test_calibrated_classifier_cv(which, method, request, make_classifier):
     proba = calibrated.predict_proba(X)
     assert proba.shape == (len(X), len(np.unique(y)))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    # Each fold's calibrators map that fold's Monte Carlo probabilities (one
+    # per class, the positive class alone for binary data), renormalised.
+    folds = []
+    for fold in calibrated.calibrated_classifiers_:
+        scores = fold.estimator.predict_proba(X)
+        columns = [1] if scores.shape[1] == 2 else range(scores.shape[1])
+        mapped = np.column_stack(
+            [
+                cal.predict(scores[:, k])
+                for k, cal in zip(columns, fold.calibrators, strict=True)
+            ]
+        )
+        if scores.shape[1] == 2:
+            mapped = np.column_stack([1 - mapped[:, 0], mapped[:, 0]])
+        folds.append(mapped / mapped.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(proba, np.mean(folds, axis=0), atol=1e-6)
 
 
 def test_calibration_of_a_frozen_fitted_estimator(binary_data, make_classifier):

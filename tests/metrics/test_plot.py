@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 
 import sk_mcdropout
 from sk_mcdropout import RejectionCurveDisplay
+from sk_mcdropout._compat import InvalidParameterError
 from sk_mcdropout.metrics import aurc, risk_coverage_curve
 from sk_mcdropout.uncertainty import mutual_information
 
@@ -76,8 +77,6 @@ def test_from_estimator_any_classifier_and_errors(cancer):
         RejectionCurveDisplay.from_estimator(
             clf, X_test, y_test, measure="variation_ratio"
         )
-    with pytest.raises(ValueError, match="'measure' parameter"):
-        RejectionCurveDisplay.from_estimator(clf, X_test, y_test, measure="std")
 
 
 def test_plot_without_name_or_aurc_has_no_legend():
@@ -107,3 +106,39 @@ def test_matplotlib_is_imported_only_to_plot():
             else:
                 continue
             assert not any(n.split(".")[0] == "matplotlib" for n in names), path
+
+
+def test_sample_weight_weights_the_curve_and_its_area():
+    y_true = np.array([0, 1, 1, 0, 1, 0])
+    y_pred = np.array([0, 1, 0, 0, 0, 1])
+    uncertainty = np.array([0.1, 0.2, 0.2, 0.5, 0.7, 0.9])
+    weights = np.array([1.0, 2.0, 0.0, 1.0, 3.0, 0.5])
+    disp = RejectionCurveDisplay.from_predictions(
+        y_true, y_pred, uncertainty, sample_weight=weights
+    )
+    coverage, risk, _ = risk_coverage_curve(
+        y_true, y_pred, uncertainty, sample_weight=weights
+    )
+    assert_allclose(disp.coverage, coverage)
+    assert_allclose(disp.selective_risk, risk)
+    assert disp.aurc == aurc(y_true, y_pred, uncertainty, sample_weight=weights)
+    # The zero-weight error at 0.2 changes nothing: risk 0 up to 3 / 7.5.
+    assert_allclose(coverage[:2], [1 / 7.5, 3 / 7.5])
+    assert_allclose(risk[:2], [0.0, 0.0])
+
+
+def test_display_parameters_are_validated(cancer):
+    X_train, X_test, y_train, y_test = cancer
+    clf = LogisticRegression().fit(X_train, y_train)
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"^The 'measure' parameter of RejectionCurveDisplay.from_estimator "
+        r"must be a str among .* or None. Got 'std' instead.$",
+    ):
+        RejectionCurveDisplay.from_estimator(clf, X_test, y_test, measure="std")
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"^The 'name' parameter of RejectionCurveDisplay.from_predictions "
+        r"must be an instance of 'str' or None. Got 3 instead.$",
+    ):
+        RejectionCurveDisplay.from_predictions([0, 1], [0, 0], [0.1, 0.2], name=3)

@@ -2,14 +2,17 @@
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 from scipy import integrate, stats
+from sklearn.base import clone
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.linear_model import BayesianRidge, LinearRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_mcdropout import MCDropoutRegressor
+from sk_mcdropout._compat import InvalidParameterError
 from sk_mcdropout.metrics import (
     crps_gaussian,
     gaussian_nll,
@@ -169,14 +172,50 @@ def test_validation(metric):
         metric(np.ones((3, 1, 1)), np.ones((3, 1, 1)), np.ones((3, 1, 1)))
 
 
-def test_parameter_validation():
-    y = np.zeros(3)
-    with pytest.raises(ValueError, match="'confidence_level' parameter"):
-        interval_coverage(y, y, y + 1, confidence_level=95)
-    with pytest.raises(ValueError, match="'n_levels' parameter"):
-        miscalibration_area(y, y, y + 1, n_levels=1)
-    with pytest.raises(ValueError, match="'kind' parameter"):
-        regression_calibration_curve(y, y, y + 1, kind="cdf")
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (
+            lambda y: interval_coverage(y, y, y + 1, confidence_level=95),
+            r"The 'confidence_level' parameter of interval_coverage must be a "
+            r"float in the range \(0.0, 1.0\). Got 95 instead.",
+        ),
+        (
+            lambda y: mean_interval_width(y, y, y + 1, confidence_level=0.0),
+            r"The 'confidence_level' parameter of mean_interval_width must be a "
+            r"float in the range \(0.0, 1.0\). Got 0.0 instead.",
+        ),
+        (
+            lambda y: miscalibration_area(y, y, y + 1, n_levels=1),
+            r"The 'n_levels' parameter of miscalibration_area must be an int in "
+            r"the range \[2, inf\). Got 1 instead.",
+        ),
+        (
+            lambda y: regression_calibration_curve(y, y, y + 1, n_levels=10.0),
+            r"The 'n_levels' parameter of regression_calibration_curve must be an "
+            r"int in the range \[2, inf\). Got 10.0 instead.",
+        ),
+        (
+            lambda y: regression_calibration_curve(y, y, y + 1, kind="cdf"),
+            r"The 'kind' parameter of regression_calibration_curve must be a str "
+            r"among \{'(interval|quantile)', '(interval|quantile)'\}. Got 'cdf' "
+            r"instead.",
+        ),
+        (
+            lambda y: gaussian_nll(y, y, 1.0),
+            r"The 'y_std' parameter of gaussian_nll must be an array-like. Got 1.0 "
+            r"instead.",
+        ),
+        (
+            lambda y: neg_gaussian_nll_scorer("model", y, y),
+            r"The 'estimator' parameter of neg_gaussian_nll_scorer must be an "
+            r"object implementing 'predict'. Got 'model' instead.",
+        ),
+    ],
+)
+def test_parameter_validation(call, match):
+    with pytest.raises(InvalidParameterError, match=f"^{match}$"):
+        call(np.zeros(3))
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -204,11 +243,123 @@ def test_grid_search_over_p_on_log_likelihood():
         random_state=0,
     )
     search = GridSearchCV(
-        reg, {"p": [0.05, 0.3]}, scoring=neg_gaussian_nll_scorer, cv=2
+        reg, {"p": [0.05, 0.3]}, scoring=neg_gaussian_nll_scorer, cv=KFold(2)
     ).fit(X, y)
     scores = search.cv_results_["mean_test_score"]
-    assert np.isfinite(scores).all() and (scores < 10).all()
+    # Each is the mean over folds of the held-out log-likelihood of the same
+    # seeded network, refitted here by hand.
+    for p, score in zip([0.05, 0.3], scores, strict=True):
+        by_hand = []
+        for train, test in KFold(2).split(X):
+            fold = clone(reg).set_params(p=p).fit(X[train], y[train])
+            mean, std = fold.predict(X[test], return_std=True)
+            by_hand.append(-gaussian_nll(y[test], mean, std))
+        assert score == pytest.approx(np.mean(by_hand), rel=1e-12)
     best = search.best_estimator_
     mean, std = best.predict(X, return_std=True)
     assert search.score(X, y) == pytest.approx(-gaussian_nll(y, mean, std))
     assert best.p == search.cv_results_["params"][int(np.argmax(scores))]["p"]
+
+
+def test_every_metric_weights_its_rows(predictions):
+    y, mu, s, w = predictions
+    z = np.abs(y - mu) / s
+    crps = s * (
+        z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi)
+    )
+    assert crps_gaussian(y, mu, s, sample_weight=w) == pytest.approx(
+        np.average(crps, weights=w)
+    )
+    width = 2 * stats.norm.ppf(0.95) * s
+    assert mean_interval_width(
+        y, mu, s, confidence_level=0.9, sample_weight=w
+    ) == pytest.approx(np.average(width, weights=w))
+
+
+def test_defaults_are_the_documented_ones(predictions):
+    y, mu, s, _ = predictions
+    assert mean_interval_width(y, mu, s) == mean_interval_width(
+        y, mu, s, confidence_level=0.95
+    )
+    assert interval_coverage(y, mu, s) == interval_coverage(
+        y, mu, s, confidence_level=0.95
+    )
+    expected, observed = regression_calibration_curve(y, mu, s)
+    assert_array_equal(expected, np.linspace(0, 1, 101))
+    assert_array_equal(
+        observed, regression_calibration_curve(y, mu, s, kind="interval")[1]
+    )
+    assert miscalibration_area(y, mu, s) == miscalibration_area(
+        y, mu, s, n_levels=101, kind="interval"
+    )
+    assert miscalibration_area(y, mu, s) != miscalibration_area(y, mu, s, n_levels=102)
+
+
+def test_intervals_are_closed():
+    # A target exactly on the edge of its interval is inside it.
+    z = stats.norm.ppf(0.975)
+    assert interval_coverage([z, -z], [0.0, 0.0], [1.0, 1.0]) == 1.0
+    # A target exactly at its mean is inside the interval of level 0 (a
+    # point), and at its median for the quantile of level 1/2.
+    y = np.array([0.0, 0.0, 1.0, -2.0])
+    _, observed = regression_calibration_curve(y, 0 * y, 0 * y + 1, n_levels=3)
+    assert observed.tolist() == [0.5, 0.5, 1.0]
+    _, observed = regression_calibration_curve(
+        y, 0 * y, 0 * y + 1, n_levels=3, kind="quantile"
+    )
+    assert observed.tolist() == [0.0, 0.75, 1.0]
+
+
+def test_gaussian_inputs_are_refused_in_full():
+    y, std = np.array([0.0, 1.0, 2.0]), np.ones(3)
+    with pytest.raises(
+        ValueError,
+        match=r"^Found input variables with inconsistent numbers of samples: "
+        r"\[3, 3, 2\]$",
+    ):
+        gaussian_nll(y, y, std[:2])
+    with pytest.raises(
+        ValueError,
+        match=r"^Found input variables with inconsistent numbers of samples: "
+        r"\[2, 3, 3\]$",
+    ):
+        gaussian_nll(y[:2], y, std)
+    with pytest.raises(
+        ValueError,
+        match=r"^y_true, y_mean and y_std must have the same shape; got \(3,\), "
+        r"\(3, 2\) and \(3,\).$",
+    ):
+        gaussian_nll(y, y[:, None].repeat(2, axis=1), std)
+    with pytest.raises(
+        ValueError,
+        match=r"^y_std must be positive; got a minimum of 0. A Gaussian needs a "
+        r"positive standard deviation.$",
+    ):
+        gaussian_nll(y, y, np.array([1.0, 0.0, 1.0]))
+    for args in (
+        (np.array(["a", "b", "c"]), y, std),
+        (y, np.array(["a", "b", "c"]), std),
+    ):
+        with pytest.raises(ValueError, match="could not convert string to float"):
+            gaussian_nll(*args)
+    with pytest.raises(ValueError, match="^Input y_true contains NaN.$"):
+        gaussian_nll(np.array([0.0, np.nan, 1.0]), y, std)
+    # Integer arrays are numbers like any other.
+    assert gaussian_nll([0, 1, 2], [0, 1, 2], [1, 1, 1]) == pytest.approx(
+        0.5 * np.log(2 * np.pi)
+    )
+
+
+def test_scorer_weights_its_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2))
+    y = X @ [1.0, -1.0] + rng.standard_normal(100)
+    model = BayesianRidge().fit(X, y)
+    weights = rng.uniform(0, 2, size=100)
+    mean, std = model.predict(X, return_std=True)
+    assert neg_gaussian_nll_scorer(model, X, y, sample_weight=weights) == pytest.approx(
+        -gaussian_nll(y, mean, std, sample_weight=weights)
+    )
+    assert neg_gaussian_nll_scorer(model, X, y, sample_weight=weights) != pytest.approx(
+        neg_gaussian_nll_scorer(model, X, y)
+    )

@@ -8,6 +8,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_mcdropout import RegressionCalibrationDisplay
+from sk_mcdropout._compat import InvalidParameterError
 from sk_mcdropout.metrics import miscalibration_area, regression_calibration_curve
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -79,3 +80,48 @@ def test_plot_again_and_errors(gaussian):
         RegressionCalibrationDisplay.from_predictions(y, mean, 0 * std)
     with pytest.raises(ValueError, match="'kind' parameter"):
         RegressionCalibrationDisplay.from_predictions(y, mean, std, kind="cdf")
+
+
+@pytest.mark.parametrize("kind", ["interval", "quantile"])
+def test_from_estimator_passes_kind_levels_and_weights(gaussian, kind):
+    y, _, _ = gaussian
+    X = np.c_[y + np.random.default_rng(2).standard_normal(len(y))]
+    model = BayesianRidge().fit(X, y)
+    weights = np.random.default_rng(3).uniform(0, 2, size=len(y))
+    disp = RegressionCalibrationDisplay.from_estimator(
+        model, X, y, kind=kind, n_levels=7, sample_weight=weights
+    )
+    mean, std = model.predict(X, return_std=True)
+    expected, observed = regression_calibration_curve(
+        y, mean, std, n_levels=7, kind=kind, sample_weight=weights
+    )
+    assert_allclose(disp.expected, expected)
+    assert_allclose(disp.observed, observed)
+    assert disp.kind == kind
+    assert disp.miscalibration_area == pytest.approx(
+        miscalibration_area(y, mean, std, n_levels=7, kind=kind, sample_weight=weights)
+    )
+    unweighted = RegressionCalibrationDisplay.from_estimator(
+        model, X, y, kind=kind, n_levels=7
+    )
+    assert not np.allclose(unweighted.observed, disp.observed)
+    what = "central interval" if kind == "interval" else "quantile"
+    assert disp.ax_.get_xlabel() == f"Expected frequency ({what} level)"
+
+
+def test_display_parameters_are_validated(gaussian):
+    y, mean, std = gaussian
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"^The 'n_levels' parameter of "
+        r"RegressionCalibrationDisplay.from_predictions must be an int in the "
+        r"range \[2, inf\). Got 1 instead.$",
+    ):
+        RegressionCalibrationDisplay.from_predictions(y, mean, std, n_levels=1)
+    model = BayesianRidge().fit(np.c_[y], y)
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"^The 'kind' parameter of RegressionCalibrationDisplay.from_estimator"
+        r" must be a str among .*. Got 'cdf' instead.$",
+    ):
+        RegressionCalibrationDisplay.from_estimator(model, np.c_[y], y, kind="cdf")

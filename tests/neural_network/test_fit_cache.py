@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from joblib import Memory
-from sklearn.model_selection import GridSearchCV
 
 from sk_mcdropout import MCDropoutClassifier
 
@@ -36,11 +35,6 @@ def data(binary_data):
     return X[:200], y[:200]
 
 
-def entries(location):
-    """Number of fits stored in a cache directory."""
-    return sum(1 for p in location.rglob("output.pkl"))
-
-
 def assert_same_fit(a, b, X):
     assert set(vars(a)) == set(vars(b))
     for wa, wb in zip(a.model_.get_weights(), b.model_.get_weights(), strict=True):
@@ -53,7 +47,9 @@ def assert_same_fit(a, b, X):
     np.testing.assert_array_equal(a.predict_uncertainty(X), b.predict_uncertainty(X))
 
 
-def test_hit_is_bit_identical_and_does_not_train(data, tmp_path, counting):
+def test_hit_is_bit_identical_and_does_not_train(
+    data, tmp_path, counting, cache_entries
+):
     X, y = data
     CountingClassifier.trained = 0
     first = counting(tmp_path).fit(X, y)
@@ -66,7 +62,7 @@ def test_hit_is_bit_identical_and_does_not_train(data, tmp_path, counting):
     assert CountingClassifier.trained == 2
     assert_same_fit(second, fresh, X)
     assert_same_fit(first, fresh, X)
-    assert entries(tmp_path) == 1
+    assert cache_entries(tmp_path) == 1
 
 
 def test_prediction_time_parameters_are_not_in_the_key(data, tmp_path, counting):
@@ -97,13 +93,15 @@ def test_prediction_time_parameters_are_not_in_the_key(data, tmp_path, counting)
     ],
     ids=lambda change: next(iter(change)),
 )
-def test_training_parameters_are_in_the_key(change, data, tmp_path, counting):
+def test_training_parameters_are_in_the_key(
+    change, data, tmp_path, counting, cache_entries
+):
     X, y = data
     CountingClassifier.trained = 0
     base = counting(tmp_path).fit(X, y)
     other = counting(tmp_path, **change).fit(X, y)
     assert CountingClassifier.trained == 2
-    assert entries(tmp_path) == 2
+    assert cache_entries(tmp_path) == 2
     assert not np.array_equal(base.predict_proba(X), other.predict_proba(X))
 
 
@@ -161,19 +159,21 @@ def test_build_function_is_in_the_key(data, tmp_path, counting):
     assert CountingClassifier.trained == 2
 
 
-def test_no_cache_without_int_random_state_or_with_warm_start(data, tmp_path, counting):
+def test_no_cache_without_int_random_state_or_with_warm_start(
+    data, tmp_path, counting, cache_entries
+):
     X, y = data
     CountingClassifier.trained = 0
     counting(tmp_path, random_state=None).fit(X, y)
     counting(tmp_path, random_state=None).fit(X, y)
     counting(tmp_path, random_state=np.random.RandomState(0)).fit(X, y)
     assert CountingClassifier.trained == 3
-    assert entries(tmp_path) == 0
+    assert cache_entries(tmp_path) == 0
     clf = counting(tmp_path, warm_start=True).fit(X, y)
     clf.fit(X, y)
     clf.partial_fit(X, y)
     assert CountingClassifier.trained == 6
-    assert entries(tmp_path) == 0
+    assert cache_entries(tmp_path) == 0
 
 
 def test_restored_state_replaces_the_previous_fit(data, tmp_path, counting):
@@ -192,14 +192,10 @@ def test_invalid_memory_is_refused(data, counting):
         counting(memory=3).fit(X, y)
 
 
-def test_grid_search_across_processes(data, tmp_path, make_classifier):
-    X, y = data
-    grid = {"p": [0.1, 0.3], "n_samples": [5, 10]}
-    clf = make_classifier(epochs=3)
-    plain = GridSearchCV(clf, grid, cv=2).fit(X, y)
-    cached = GridSearchCV(clf.set_params(memory=tmp_path), grid, cv=2, n_jobs=2)
-    cached.fit(X, y)
+def test_grid_search_across_processes(grid_search, tmp_path, cache_entries):
+    X, y, search, plain = grid_search
+    cached = search({"memory": tmp_path}, n_jobs=2, refit=True).fit(X, y)
     for key in ("mean_test_score", "split0_test_score", "split1_test_score"):
-        np.testing.assert_array_equal(plain.cv_results_[key], cached.cv_results_[key])
+        np.testing.assert_array_equal(plain[key], cached.cv_results_[key])
     # One network per value of p and fold, plus the refit.
-    assert entries(tmp_path) == 2 * 2 + 1
+    assert cache_entries(tmp_path) == 2 * 2 + 1

@@ -4,6 +4,7 @@ import pickle
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
@@ -14,6 +15,7 @@ from sk_mcdropout import (
     MCDropoutRegressor,
     RejectOptionClassifier,
 )
+from sk_mcdropout._keras import MIN_VARIANCE
 
 
 def _network(n_in, n_out, activation="softmax", dropout=True):
@@ -105,17 +107,34 @@ def test_network_loaded_from_a_keras_file(trained, wrapped, cancer, tmp_path):
 
 
 def test_sigmoid_output_and_feature_names(cancer):
-    pd = pytest.importorskip("pandas")
     _, X_test, _, _ = cancer
+    X = X_test[:, :3]
     model = _network(3, 1, activation="sigmoid")
     names = ["a", "b", "c"]
     clf = MCDropoutClassifier.from_keras(
         model, classes=[False, True], feature_names=names, random_state=0
     )
-    proba = clf.predict_proba(pd.DataFrame(X_test[:, :3], columns=names))
-    assert proba.shape == (len(X_test), 2)
+    proba = clf.predict_proba(pd.DataFrame(X, columns=names))
+    # The single sigmoid unit is the probability of the second class: the
+    # first column is its complement, pass by pass and on average.
+    samples = clf.predict_proba_samples(X)
+    np.testing.assert_allclose(samples[..., 0], 1 - samples[..., 1], atol=1e-6)
+    np.testing.assert_allclose(proba[:, 1], samples[..., 1].mean(axis=0), atol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    sigmoid = model.predict(X, verbose=0)[:, 0]
+    deterministic = clf.predict_proba_deterministic(X)
+    np.testing.assert_allclose(deterministic[:, 1], sigmoid, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(deterministic[:, 0], 1 - sigmoid, rtol=1e-5, atol=1e-6)
+    # With a rate of 0 every pass is the sigmoid itself, in column 1.
+    model.layers[2].rate = 0.0
+    exact = MCDropoutClassifier.from_keras(model, classes=[False, True], n_samples=3)
+    for sample in exact.predict_proba_samples(X):
+        np.testing.assert_allclose(sample[:, 1], sigmoid, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(clf.feature_names_in_, names)
     with pytest.warns(UserWarning, match="feature names"):
-        clf.predict_proba(X_test[:, :3])
+        clf.predict_proba(X)
+    with pytest.raises(ValueError, match="feature_names has 2 names"):
+        MCDropoutClassifier.from_keras(model, classes=[0, 1], feature_names=["a", "b"])
 
 
 class _Subclassed(keras.Model):
@@ -192,22 +211,74 @@ def test_regressor_from_keras(regression_data):
         MCDropoutRegressor.from_keras(model)
 
 
-def test_heteroscedastic_regressor_from_keras(regression_data):
-    X, _ = regression_data
+def _heteroscedastic_network(rate):
     inputs = keras.Input((3,))
-    x = keras.layers.Dropout(0.1)(keras.layers.Dense(8, activation="relu")(inputs))
+    x = keras.layers.Dense(8, activation="relu")(inputs)
+    x = keras.layers.Dropout(rate)(x)
     means = keras.layers.Dense(2)(x)
     variances = keras.layers.Dense(2, activation="softplus")(x)
-    model = keras.Model(inputs, keras.layers.Concatenate()([means, variances]))
-    reg = MCDropoutRegressor.from_keras(model, heteroscedastic=True, n_samples=10)
+    return keras.Model(inputs, keras.layers.Concatenate()([means, variances]))
+
+
+def test_heteroscedastic_regressor_from_keras(regression_data):
+    X, _ = regression_data
+    keras.utils.set_random_seed(0)
+    model = _heteroscedastic_network(0.0)
+    mean, scale = np.array([10.0, -3.0]), np.array([2.0, 0.5])
+    names = ["a", "b", "c"]
+    reg = MCDropoutRegressor.from_keras(
+        model,
+        heteroscedastic=True,
+        target_mean=mean,
+        target_scale=scale,
+        feature_names=names,
+        n_samples=10,
+    )
     assert reg.noise_std_ is None and reg.n_outputs_ == 2
-    assert reg.predict(X).shape == (300, 2)
+    np.testing.assert_array_equal(reg.noise_scale_, [1.0, 1.0])
+    # With a rate of 0 every pass is the network itself: the means are its
+    # first two columns and the noise variances its last two, both mapped
+    # back through target_mean and target_scale.
+    out = model.predict(X, verbose=0).astype(np.float64)
+    y_mean, y_std = reg.predict(pd.DataFrame(X, columns=names), return_std=True)
+    np.testing.assert_allclose(y_mean, mean + scale * out[:, :2], rtol=1e-5)
+    aleatoric = scale * np.sqrt(out[:, 2:] + MIN_VARIANCE)
+    np.testing.assert_allclose(y_std, aleatoric, rtol=1e-5)
+    np.testing.assert_allclose(
+        reg.predict_uncertainty(X, kind="aleatoric"), aleatoric, rtol=1e-5
+    )
+    assert reg.predict_uncertainty(X, kind="epistemic").max() == 0.0
+    np.testing.assert_array_equal(reg.feature_names_in_, names)
     with pytest.raises(ValueError, match="noise_std must be None"):
         MCDropoutRegressor.from_keras(model, heteroscedastic=True, noise_std=1.0)
-    with pytest.raises(ValueError, match="negative"):
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dropout(0.1)(keras.layers.Dense(8)(inputs))
+    # The "variance" column is -1 on every row.
+    constant = dict(kernel_initializer="zeros", bias_initializer="ones")
+    negative = keras.layers.Dense(2, **constant)(hidden) * np.array([1.0, -1.0])
+    with pytest.raises(ValueError, match="variances .* are negative"):
         MCDropoutRegressor.from_keras(
-            _network(3, 2, activation="tanh"), heteroscedastic=True
+            keras.Model(inputs, negative), heteroscedastic=True
         )
+    with pytest.raises(ValueError, match="even number of columns"):
+        MCDropoutRegressor.from_keras(_network(3, 3), heteroscedastic=True)
+    with pytest.raises(ValueError, match="target_scale must be finite and positive"):
+        MCDropoutRegressor.from_keras(model, heteroscedastic=True, target_scale=0.0)
+
+
+def test_heteroscedastic_passes_average_their_variances(regression_data):
+    X, _ = regression_data
+    keras.utils.set_random_seed(0)
+    reg = MCDropoutRegressor.from_keras(
+        _heteroscedastic_network(0.3), heteroscedastic=True, n_samples=20
+    )
+    # Dropout on: the predictive variance is the spread of the passes' means
+    # plus the mean of their noise variances.
+    means, noise_std = reg.predict_samples(X, return_noise_std=True)
+    _, y_std = reg.predict(X, return_std=True)
+    expected = means.var(axis=0) + np.mean(noise_std**2, axis=0)
+    np.testing.assert_allclose(y_std**2, expected, rtol=1e-5)
+    assert reg.predict_uncertainty(X, kind="epistemic").min() > 0
 
 
 def test_wrapped_network_can_be_trained_further(cancer):

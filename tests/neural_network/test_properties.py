@@ -1,6 +1,7 @@
 """Property-based tests: whatever a careless or unlucky user sends, the call
 either succeeds with finite, well-shaped output or raises ValueError/TypeError
-naming the offending input, and never modifies its inputs.
+naming the offending input, and never modifies its inputs; and valid input at
+an ordinary scale always fits.
 
 Budgets: the "ci" profile (default) is small and derandomized, so the suite
 stays fast and reproducible; ``HYPOTHESIS_PROFILE=thorough`` runs many more
@@ -17,7 +18,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -58,12 +59,17 @@ _NAMES = {
 
 
 def _call(fn, *names):
-    """fn's result, or None if it raised ValueError/TypeError naming an input."""
+    """fn's result, or None if it raised ValueError/TypeError naming an input.
+
+    Without names, nothing may be refused: any error propagates.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return fn()
     except (ValueError, TypeError) as exc:
+        if not names:
+            raise
         message = str(exc)
         pattern = "|".join(_NAMES[name] for name in names)
         assert re.search(pattern, message), f"{type(exc).__name__}: {message}"
@@ -85,9 +91,9 @@ _SPECIALS = [np.nan, np.inf, -np.inf]
 
 
 @st.composite
-def features(draw, n_rows, n_features, specials=None):
-    """X of a drawn dtype, scale (1e-30 to 1e30) and layout; NaN/inf cells
-    when ``specials`` (None: drawn)."""
+def features(draw, n_rows, n_features, specials=None, exponent=None):
+    """X of a drawn dtype, scale (10**exponent, drawn from 1e-30 to 1e30 if
+    None) and layout; NaN/inf cells when ``specials`` (None: drawn)."""
     values = draw(
         hnp.arrays(
             np.float64,
@@ -95,7 +101,9 @@ def features(draw, n_rows, n_features, specials=None):
             elements=st.floats(-1, 1, allow_subnormal=False),
         )
     )
-    values = values * 10.0 ** draw(st.integers(-30, 30))
+    if exponent is None:
+        exponent = draw(st.integers(-30, 30))
+    values = values * 10.0**exponent
     if specials is None:
         specials = draw(st.booleans())
     dtype = draw(st.sampled_from(_DTYPES))
@@ -232,9 +240,15 @@ _FIXED = dict(epochs=1, random_state=0)
 
 # One fault per example, or none: an error must then name that input. Valid
 # data at an extreme scale may still be refused, naming X or sample_weight
-# (training diverged, or all the weight left on one class).
+# (training diverged, or all the weight left on one class); valid data with X
+# within 1e-2 to 1e2 and weights near 1 must fit (no names: nothing excused).
 _FAULTS = ["none", "none", "none", "X", "y", "sample_weight", "params"]
 _EXCUSED = {"none": ("X", "sample_weight")}
+_ORDINARY_EXPONENT = 2
+
+
+def _ordinary(weight):
+    return weight is None or bool(np.all((weight >= 0.5) & (weight <= 2)))
 
 
 @st.composite
@@ -242,12 +256,46 @@ def fit_inputs(draw, target_strategy):
     fault = draw(st.sampled_from(_FAULTS), label="fault")
     n_rows = draw(st.integers(3, 12), label="n_rows")
     n_features = draw(st.integers(1, 3), label="n_features")
-    X = draw(features(n_rows, n_features, specials=fault == "X"), label="X")
+    # Half the draws at an ordinary scale, so that some must fit.
+    ordinary = st.integers(-_ORDINARY_EXPONENT, _ORDINARY_EXPONENT)
+    exponent = draw(st.one_of(ordinary, st.integers(-30, 30)), label="exponent")
+    X = draw(
+        features(n_rows, n_features, specials=fault == "X", exponent=exponent),
+        label="X",
+    )
     y = draw(target_strategy(n_rows, fault == "y"), label="y")
     weight = draw(sample_weights(n_rows, fault == "sample_weight"), label="weight")
     params = draw(parameters(fault == "params"), label="params")
-    names = _EXCUSED.get(fault, (fault,))
+    if fault == "none" and abs(exponent) <= _ORDINARY_EXPONENT and _ordinary(weight):
+        names = ()
+    else:
+        names = _EXCUSED.get(fault, (fault,))
     return X, y, weight, params, names
+
+
+# Ordinary inputs that must fit, tried before any drawn one.
+_RNG = np.random.RandomState(0)
+_X = _RNG.randn(8, 2)
+_PARAMS = {
+    "p": 0.2,
+    "n_samples": 3,
+    "hidden_layer_sizes": (3, 2),
+    "max_chunk_memory": 256,
+}
+_ORDINARY_LABELS = [
+    (_X, np.array([0, 1] * 4), None, _PARAMS, ()),
+    (_X.tolist(), np.array(["no", "yes", "maybe", "no"] * 2), np.ones(8), _PARAMS, ()),
+]
+_ORDINARY_TARGETS = [
+    (_X, _X @ [1.0, -1.0], None, _PARAMS, ()),
+    (
+        _X.astype(np.float32),
+        np.column_stack([_X[:, 0], 1e6 * _X[:, 1]]),
+        None,
+        _PARAMS,
+        (),
+    ),
+]
 
 
 # ---------------------------------------------------------------------------
@@ -305,6 +353,8 @@ def test_prediction_on_any_X(fitted, data):
 
 @_budget("fit")
 @given(inputs=fit_inputs(labels))
+@example(inputs=_ORDINARY_LABELS[0])
+@example(inputs=_ORDINARY_LABELS[1])
 def test_classifier_fit_on_any_input(inputs):
     X, y, weight, params, names = inputs
     before = copy.deepcopy([X, y, weight])
@@ -313,7 +363,7 @@ def test_classifier_fit_on_any_input(inputs):
     _assert_unchanged(before, [X, y, weight])
     if fitted is None:
         return
-    event("fitted")
+    event("fitted" if names else "fitted (ordinary input)")
     # Labels keep their own type: str stays str, bool stays bool.
     np.testing.assert_array_equal(clf.classes_, np.unique(np.asarray(y)))
     assert clf.classes_.dtype.kind == np.asarray(y).dtype.kind
@@ -326,6 +376,8 @@ def test_classifier_fit_on_any_input(inputs):
     inputs=fit_inputs(targets),
     noise=st.sampled_from(["homoscedastic", "heteroscedastic"]),
 )
+@example(inputs=_ORDINARY_TARGETS[0], noise="homoscedastic")
+@example(inputs=_ORDINARY_TARGETS[1], noise="heteroscedastic")
 def test_regressor_fit_on_any_input(inputs, noise):
     X, y, weight, params, names = inputs
     before = copy.deepcopy([X, y, weight])
@@ -334,7 +386,7 @@ def test_regressor_fit_on_any_input(inputs, noise):
     _assert_unchanged(before, [X, y, weight])
     if fitted is None:
         return
-    event("fitted")
+    event("fitted" if names else "fitted (ordinary input)")
     if reg.noise_std_ is not None:
         assert np.isfinite(reg.noise_std_).all()
     _check_regression(reg, X, len(y), np.shape(y))

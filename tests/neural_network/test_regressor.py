@@ -1,16 +1,21 @@
 """MCDropoutRegressor: predictive mean and std that users can rely on."""
 
+import copy
 import pickle
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
+from scipy.stats import norm
+from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
+from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_mcdropout import MCDropoutRegressor
+from sk_mcdropout.neural_network._base import derive_seed
+from sk_mcdropout.neural_network._noise import calibration_split, fit_noise_scale
 
 NOISE = 0.1
 
@@ -40,6 +45,12 @@ def reg(data):
         n_samples=50,
         random_state=0,
     ).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def small(data, make_regressor):
+    """The small seeded regressor of the test recipe, fitted on ``data``."""
+    return make_regressor().fit(*data)
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +89,8 @@ def test_shapes_and_consistency(reg, data):
 def test_noise_is_part_of_the_predictive_std(reg, data):
     X, _ = data
     # Homoscedastic: one estimated noise level, in target units, on every row.
+    # (Its value: test_noise_is_estimated_on_held_out_rows.)
     assert reg.noise_std_.shape == (1,)
-    assert 0.5 * NOISE < reg.noise_std_[0] < 3 * NOISE
     np.testing.assert_allclose(
         reg.predict_uncertainty(X, kind="aleatoric"), reg.noise_std_[0]
     )
@@ -92,13 +103,17 @@ def test_noise_is_part_of_the_predictive_std(reg, data):
 def test_std_grows_away_from_the_training_data(reg, data):
     X, _ = data
     near = reg.predict_uncertainty(X, kind="epistemic").mean()
-    far = reg.predict_uncertainty(np.array([[-8.0], [8.0]]), kind="epistemic")
     gap = reg.predict_uncertainty(np.array([[0.0]]), kind="epistemic")
-    # A ReLU network's pass spread grows away from the data, though not in
-    # every direction for every trained network (over seeds 0-5 of this
-    # fixture: the larger far side 1.8-3.9x the spread on the data, the
-    # smaller 0.5-3.9x; the gap between the two clusters 1.3-1.9x).
-    assert far.max() > 1.5 * near
+    # Far from the data a ReLU network is affine along a ray: pass k gives
+    # a_k * x + b_k, whose spread over the passes grows as |x| * std(a), so
+    # it doubles when the distance does, on both sides (up to the offsets
+    # b_k, whose share falls as 1 / |x|: 5% at |x| = 256).
+    far = np.array([[-512.0], [-256.0], [256.0], [512.0]])
+    left2, left, right, right2 = reg.predict_uncertainty(far, kind="epistemic")
+    assert 1.9 < left2 / left < 2.1 and 1.9 < right2 / right < 2.1
+    assert min(left, right) > 10 * near
+    # Between the two clusters the spread grows too, though no rule bounds it
+    # (over seeds 0-5 of this fixture: 1.3-1.9 times the spread on the data).
     assert gap[0] > 1.2 * near
     assert (reg.predict_uncertainty(np.array([[8.0]])) > reg.noise_std_).all()
 
@@ -106,32 +121,43 @@ def test_std_grows_away_from_the_training_data(reg, data):
 def test_heteroscedastic_noise_follows_the_data(hetero):
     assert hetero.noise_std_ is None
     low, high = hetero.predict_uncertainty(np.array([[-2.0], [2.0]]), kind="aleatoric")
-    # True noise std: 0.1 left, 0.4 right.
+    # True noise std: 0.1 left, 0.4 right; each within a factor 2.
     assert high > 2 * low
-    assert 0.03 < low < 0.3 and 0.15 < high < 0.8
+    assert 0.05 < low < 0.2 and 0.2 < high < 0.8
     means, noise_std = hetero.predict_samples(np.array([[2.0]]), return_noise_std=True)
     assert means.shape == noise_std.shape == (30, 1)
-    assert (noise_std > 0).all()
+    # The aleatoric std is that of the passes' mean variance.
+    np.testing.assert_allclose(np.sqrt(np.mean(noise_std**2)), high, rtol=1e-9)
 
 
-def test_reproducible_and_invariant_to_rows(data, make_regressor):
+def test_reproducible_and_invariant_to_rows(data, small, make_regressor):
     X, y = data
-    first = make_regressor().fit(X, y)
-    second = make_regressor().fit(X, y)
-    np.testing.assert_array_equal(first.predict(X), second.predict(X))
-    mean, std = first.predict(X, return_std=True)
-    np.testing.assert_array_equal(first.predict(X, return_std=True)[1], std)
+    again = make_regressor().fit(X, y)
+    mean, std = small.predict(X, return_std=True)
+    np.testing.assert_array_equal(again.predict(X, return_std=True), (mean, std))
+    np.testing.assert_array_equal(small.predict(X, return_std=True)[1], std)
+    # Bit-identical for any row order, subset and chunk size, as the
+    # classifier's probabilities.
     order = np.random.default_rng(0).permutation(len(X))
-    np.testing.assert_allclose(first.predict(X[order]), mean[order], rtol=1e-12)
-    sub_mean, sub_std = first.predict(X[10:20], return_std=True)
-    np.testing.assert_allclose(sub_mean, mean[10:20], rtol=1e-12)
-    np.testing.assert_allclose(sub_std, std[10:20], rtol=1e-12)
+    np.testing.assert_array_equal(
+        small.predict(X[order], return_std=True), (mean[order], std[order])
+    )
+    np.testing.assert_array_equal(
+        small.predict(X[10:20], return_std=True), (mean[10:20], std[10:20])
+    )
+    chunked = copy.deepcopy(small).set_params(max_chunk_memory=0.01)
+    assert chunked.model_ is not small.model_
+    np.testing.assert_array_equal(chunked.predict(X, return_std=True), (mean, std))
+    np.testing.assert_array_equal(
+        chunked.predict_samples(X, return_noise_std=True),
+        small.predict_samples(X, return_noise_std=True),
+    )
     assert not np.array_equal(make_regressor(random_state=1).fit(X, y).predict(X), mean)
 
 
-def test_n_samples_changes_prediction_not_the_noise(data, make_regressor):
-    X, y = data
-    reg = make_regressor().fit(X, y)
+def test_n_samples_changes_prediction_not_the_noise(data, small):
+    X, _ = data
+    reg = copy.deepcopy(small)
     noise = reg.noise_std_.copy()
     samples = reg.predict_samples(X[:5])
     reg.set_params(n_samples=4)
@@ -174,9 +200,25 @@ def test_multi_output(data, noise, make_regressor):
     mean, std = reg.predict(X, return_std=True)
     assert mean.shape == std.shape == (len(X), 2)
     assert reg.predict_samples(X).shape == (reg.n_samples, len(X), 2)
-    # Targets are standardised per output, so the second is 100 x the first.
-    np.testing.assert_allclose(mean[:, 1], 100 * mean[:, 0] + 1000, rtol=0.05)
-    assert (std[:, 1] > 20 * std[:, 0]).all()
+    # Targets are standardised per output: the network's outputs map back
+    # through each column's own mean and std.
+    encoder = reg.target_encoder_
+    np.testing.assert_allclose(encoder.mean_, Y.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(encoder.scale_, Y.std(axis=0), rtol=1e-12)
+    k = 2
+    raw = reg.model_.predict(X, verbose=0)[:, :k].astype(np.float64)
+    np.testing.assert_allclose(
+        reg.predict_deterministic(X), encoder.mean_ + encoder.scale_ * raw, rtol=1e-6
+    )
+    # Both outputs then fit the same standardised target: the second is
+    # 100 times the first plus 1000, up to the two heads' disagreement,
+    # which is smaller than the error either makes.
+    disagreement = (mean[:, 1] - 1000) / 100 - mean[:, 0]
+    residual = y - mean[:, 0]
+    assert np.sqrt(np.mean(disagreement**2)) < np.sqrt(np.mean(residual**2))
+    # The same holds for the std: about 100 times, within a factor 2.
+    ratio = std[:, 1] / std[:, 0]
+    assert (50 < ratio).all() and (ratio < 200).all()
     column = make_regressor(noise=noise).fit(X, y[:, None])
     assert column.predict(X).shape == (len(X), 1)
     assert column.predict(X, return_std=True)[1].shape == (len(X), 1)
@@ -187,35 +229,47 @@ def test_transformed_target_regressor(data, make_regressor):
     ttr = TransformedTargetRegressor(
         regressor=make_regressor(epochs=30), transformer=StandardScaler()
     ).fit(X, 1000 * y + 5000)
-    pred = ttr.predict(X)
-    assert pred.shape == (len(X),)
+    # The regressor's predictions, mapped back by the transformer.
+    inner = ttr.regressor_.predict(X)
+    np.testing.assert_allclose(
+        ttr.predict(X), ttr.transformer_.inverse_transform(inner[:, None]).ravel()
+    )
     assert ttr.score(X, 1000 * y + 5000) > 0.5
     log_ttr = TransformedTargetRegressor(
         regressor=make_regressor(), func=np.log, inverse_func=np.exp
     ).fit(X, np.exp(y))
-    assert (log_ttr.predict(X) > 0).all()
+    np.testing.assert_allclose(
+        log_ttr.predict(X), np.exp(log_ttr.regressor_.predict(X)), rtol=1e-12
+    )
 
 
 def test_grid_search_and_cross_validate(data, make_regressor):
     X, y = data
     X, y = X[::2], y[::2]
-    grid = GridSearchCV(
-        make_regressor(epochs=3),
-        [{"p": [0.05, 0.2]}, {"n_samples": [5, 10]}, {"noise": ["heteroscedastic"]}],
-        cv=2,
-    ).fit(X, y)
+    candidates = [
+        {"p": [0.05, 0.2]},
+        {"n_samples": [5, 10]},
+        {"noise": ["heteroscedastic"]},
+    ]
+    grid = GridSearchCV(make_regressor(epochs=3), candidates, cv=2).fit(X, y)
     assert len(grid.cv_results_["params"]) == 5
-    assert grid.best_params_.keys() <= {"p", "n_samples", "noise"}
-    assert grid.predict(X).shape == (len(X),)
-    assert grid.best_estimator_.predict(X, return_std=True)[1].shape == (len(X),)
-    scores = cross_validate(
-        make_pipeline(StandardScaler(), make_regressor()),
-        X,
-        y,
-        cv=KFold(2, shuffle=True, random_state=0),
-        scoring=["r2", "neg_mean_squared_error"],
+    # The refitted estimator is the seeded fit of the best candidate.
+    best = make_regressor(epochs=3, **grid.best_params_).fit(X, y)
+    np.testing.assert_array_equal(
+        grid.best_estimator_.predict(X, return_std=True),
+        best.predict(X, return_std=True),
     )
-    assert np.isfinite(scores["test_r2"]).all()
+    # Candidates differ only by p, n_samples or noise: each got its own.
+    scores = grid.cv_results_["mean_test_score"]
+    assert len(set(scores)) == len(scores)
+    pipeline = make_pipeline(StandardScaler(), make_regressor())
+    folds = KFold(2, shuffle=True, random_state=0)
+    scores = cross_validate(
+        pipeline, X, y, cv=folds, scoring=["r2", "neg_mean_squared_error"]
+    )
+    for score, (train, test) in zip(scores["test_r2"], folds.split(X), strict=True):
+        fitted = clone(pipeline).fit(X[train], y[train])
+        assert score == r2_score(y[test], fitted.predict(X[test]))
 
 
 def test_user_network(data, make_regressor):
@@ -236,37 +290,92 @@ def test_user_network(data, make_regressor):
         make_regressor(model=build, noise="heteroscedastic").fit(X, y)
 
 
-def test_errors(reg, data, make_regressor):
+@pytest.mark.parametrize("noise", ["homoscedastic", "heteroscedastic"])
+def test_memory_caches_the_noise_estimate_too(
+    data, tmp_path, make_regressor, trainings, cache_entries, noise
+):
     X, y = data
-    with pytest.raises(ValueError, match="'noise' parameter of MCDropoutRegressor"):
-        make_regressor(noise="gaussian").fit(X, y)
-    with pytest.raises(ValueError, match="requires y"):
-        make_regressor().fit(X, None)
-    with pytest.raises(ValueError, match="kind must be one of"):
-        reg.predict_uncertainty(X, kind="both")
-    with pytest.raises(ValueError, match="1 features"):
-        reg.predict(np.ones((3, 2)))
-    with pytest.raises(ValueError, match="NaN"):
-        make_regressor().fit(X, np.where(np.arange(len(y)) == 3, np.nan, y))
-    with pytest.raises(TypeError, match="[Ss]parse"):
-        make_regressor().fit(sp.csr_matrix(X), y)
-    with pytest.raises(ValueError, match="p"):
-        make_regressor(p=1.0).fit(X, y)
-    fitted = make_regressor().fit(X, y).set_params(noise="heteroscedastic")
-    with pytest.raises(ValueError, match="Refit"):
-        fitted.predict(X)
-    with pytest.raises(Exception, match="not fitted"):
-        make_regressor().predict(X)
-
-
-def test_memory_caches_the_noise_estimate_too(data, tmp_path, make_regressor):
-    X, y = data
-    first = make_regressor(memory=str(tmp_path)).fit(X, y)
-    second = make_regressor(memory=str(tmp_path), n_samples=3).fit(X, y)
-    np.testing.assert_array_equal(first.noise_std_, second.noise_std_)
+    first = make_regressor(noise=noise, memory=str(tmp_path)).fit(X, y)
+    second = make_regressor(noise=noise, memory=str(tmp_path), n_samples=3).fit(X, y)
+    # One network trained and stored; the second fit loaded it.
+    assert trainings == ["MCDropoutRegressor"]
+    assert cache_entries(tmp_path) == 1
+    assert second.model_ is not first.model_
+    for name in ("noise_std_", "noise_scale_"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+    np.testing.assert_array_equal(
+        first.predict_samples(X, return_noise_std=True)[1][:3],
+        second.predict_samples(X, return_noise_std=True)[1],
+    )
     np.testing.assert_array_equal(
         first.predict_samples(X)[:3], second.predict_samples(X)
     )
+
+
+def _noise_on(reg, X, y):
+    """The held-out noise estimate of ``reg``'s network on (X, y): its
+    maximum-likelihood variance given 100 passes, in the units of y."""
+    means = copy.deepcopy(reg).set_params(n_samples=100).predict_samples(X)
+    scale = reg.target_encoder_.scale_
+    z, z_means = y / scale, means / scale
+    mean, model_var = z_means.mean(axis=0), z_means.var(axis=0)
+    c = fit_noise_scale(
+        ((z - mean) ** 2)[:, None], model_var[:, None], np.ones((len(y), 1))
+    )
+    return np.sqrt(c) * scale
+
+
+def test_partial_fit_trains_one_epoch_per_batch_and_reestimates_the_noise(
+    data, make_regressor
+):
+    X, y = data
+    order = np.random.default_rng(0).permutation(len(X))
+    (X1, y1), (X2, y2) = ((X[rows], y[rows]) for rows in np.split(order, 2))
+    reg = make_regressor()
+    reg.partial_fit(X1, y1)
+    weights, noise = reg.model_.get_weights(), reg.noise_std_.copy()
+    network = reg.model_
+    reg.partial_fit(X2, y2)
+    assert reg.model_ is network and reg.n_iter_ == 2
+    assert len(reg.history_["loss"]) == 2 and reg.loss_curve_ == reg.history_["loss"]
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(weights, network.get_weights(), strict=True)
+    )
+    # The noise is estimated again, on the second batch's held-out rows.
+    assert not np.array_equal(reg.noise_std_, noise)
+    _, held_out = calibration_split(len(y2), 0.1, derive_seed(reg._train_seed, 2))
+    np.testing.assert_allclose(
+        reg.noise_std_, _noise_on(reg, X2[held_out], y2[held_out]), rtol=1e-5
+    )
+
+
+def test_partial_fit_without_calibration_uses_the_batch(data, make_regressor):
+    X, y = data
+    reg = make_regressor(calibration_fraction=None, n_samples=100)
+    reg.partial_fit(X[:100], y[:100]).partial_fit(X[100:], y[100:])
+    # The mean squared residual of the passes on the second batch's rows.
+    means = reg.predict_samples(X[100:])
+    expected = np.mean((y[100:] - means) ** 2)
+    np.testing.assert_allclose(reg.noise_std_[0] ** 2, expected, rtol=1e-6)
+
+
+def test_warm_start_continues_the_network(data, make_regressor):
+    X, y = data
+    reg = make_regressor(epochs=2, warm_start=True).fit(X, y)
+    network, weights = reg.model_, reg.model_.get_weights()
+    first = reg.predict(X)
+    reg.fit(X, y)
+    # The same network trained further; each fit's history is its own.
+    assert reg.model_ is network and reg.n_iter_ == len(reg.history_["loss"]) == 2
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(weights, network.get_weights(), strict=True)
+    )
+    assert not np.array_equal(reg.predict(X), first)
+    # Not the fresh fit of the same epochs: the continued network.
+    fresh = make_regressor(epochs=2).fit(X, y)
+    assert not np.array_equal(reg.predict(X), fresh.predict(X))
 
 
 # ----------------------------------------------------------------------
@@ -284,32 +393,50 @@ def test_noise_is_estimated_on_held_out_rows(reg, data):
     X_new, y_new = _gap_data(n=2000, seed=1)
     mean, std = reg.predict(X_new, return_std=True)
     covered = np.mean(np.abs(y_new - mean) <= 1.96 * std)
-    # 20 calibration rows: the estimate is good to about +-30% in variance.
+    # 20 calibration rows: the variance is good to about +-30% (one standard
+    # error), the std to +-15%, so the coverage to about 0.93-0.97, and
+    # within 0.90-0.99 at two standard errors.
     assert 0.9 < covered < 0.99
+    # And given the predictive std, exactly what Gaussian intervals of it
+    # cover of the true distribution N(sin x, 0.1**2), up to 4 binomial
+    # standard errors of the 2000 draws.
+    offset = (mean - np.sin(X_new[:, 0])) / NOISE
+    width = 1.96 * std / NOISE
+    expected = np.mean(norm.cdf(offset + width) - norm.cdf(offset - width))
+    assert abs(covered - expected) < 4 * np.sqrt(expected * (1 - expected) / 2000)
 
 
-def test_training_row_noise_is_still_available(data, make_regressor):
+def test_training_row_noise_is_still_available(data, small, make_regressor):
     # calibration_fraction=None: the weights see every row, and the noise is
-    # the mean squared residual of the passes on those same rows.
+    # the mean squared residual of the passes on those same rows (the same
+    # 100 passes: an identity up to rounding).
     X, y = data
     old = make_regressor(calibration_fraction=None, n_samples=100).fit(X, y)
     means = old.predict_samples(X)
     expected = np.mean((y - means) ** 2)
-    np.testing.assert_allclose(old.noise_std_[0] ** 2, expected, rtol=1e-3)
-    new = make_regressor().fit(X, y)
-    assert not np.array_equal(old.predict(X), new.predict(X))
+    np.testing.assert_allclose(old.noise_std_[0] ** 2, expected, rtol=1e-6)
+    assert not np.array_equal(old.predict(X), small.predict(X))
 
 
 def test_heteroscedastic_scale_is_fitted_on_held_out_rows(hetero):
     assert hetero.noise_std_ is None
     assert hetero.noise_scale_.shape == (1,)
-    assert 0.3 < hetero.noise_scale_[0] < 3
+    # A factor on the head's variances fitted on 20 rows: about 1, within a
+    # factor 2 (its variance is good to +-30% per standard error).
+    assert 0.5 < hetero.noise_scale_[0] < 2
     X = np.array([[-2.0], [2.0]])
     uncalibrated = MCDropoutRegressor(
         **{**hetero.get_params(), "calibration_fraction": None}
     ).fit(*_gap_data(heteroscedastic=True))
     np.testing.assert_array_equal(uncalibrated.noise_scale_, [1.0])
-    assert uncalibrated.predict_uncertainty(X).shape == (2,)
+    # The head's variances are used as trained: the aleatoric std is the
+    # root of the passes' mean variance, factor 1.
+    _, noise_std = uncalibrated.predict_samples(X, return_noise_std=True)
+    np.testing.assert_allclose(
+        uncalibrated.predict_uncertainty(X, kind="aleatoric"),
+        np.sqrt(np.mean(noise_std**2, axis=0)),
+        rtol=1e-9,
+    )
 
 
 def test_fit_noise_scale_closed_forms():
@@ -337,15 +464,3 @@ def test_fit_noise_scale_closed_forms():
     assert len(cal_rows) == 5 and len(fit_rows) == 45
     assert set(fit_rows) | set(cal_rows) == set(range(50))
     np.testing.assert_array_equal(calibration_split(50, 0.1, seed=3)[1], cal_rows)
-
-
-def test_calibration_fraction_errors(data, make_regressor):
-    X, y = data
-    for bad in (0.0, 1.0, 1.5):
-        with pytest.raises(ValueError, match="calibration_fraction"):
-            make_regressor(calibration_fraction=bad).fit(X, y)
-    with pytest.raises(ValueError, match="at least 2 training rows"):
-        make_regressor().fit(X[:1], y[:1])
-    assert make_regressor(calibration_fraction=None).fit(
-        X[:1], y[:1]
-    ).noise_std_.shape == (1,)

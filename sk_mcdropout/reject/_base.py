@@ -1,0 +1,404 @@
+"""What the two reject options share: parameters, the fit skeleton, scores.
+
+:class:`BaseRejectOption` holds, once, the constraints of the shared
+parameters, ``fit`` (validation, held-out scores by cross-fitting or on a
+prefit estimator, threshold learning, feature passthrough), the per-row
+scores of :meth:`~BaseRejectOption.rejection_scores` and the tags; a subclass
+implements what differs: the target check, the per-row scores of its
+estimator and the losses. The parameter descriptions they share are below,
+written once.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit, check_cv
+from sklearn.utils import Bunch, check_consistent_length, get_tags, indexable
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
+
+from .._compat import (
+    Interval,
+    RealNotInt,
+    StrOptions,
+    fit_context,
+    safe_indexing,
+)
+from .._validation import check_sample_weight
+from ._threshold import above_threshold, select_threshold
+
+# The coverage when neither coverage nor max_risk is set.
+_DEFAULT_COVERAGE = 0.9
+
+# Parameter and attribute descriptions the two reject options share.
+DOCS = dict(
+    coverage="""coverage : float in (0, 1], default=None
+        Target fraction of rows to accept. If ``coverage`` and ``max_risk``
+        are both None, ``coverage=0.9`` is used. Set at most one of them.""",
+    correction="""correction : {"fixed_sequence", "sgr"}, default="fixed_sequence"
+        How ``confidence`` accounts for the many thresholds tried (see the
+        Notes of :class:`RejectOptionClassifier`): Learn-then-Test's
+        fixed-sequence testing, or SGR's binary search with a union bound.
+        Fixed-sequence testing certifies more where the risk grows with the
+        uncertainty; for a flat risk (e.g. interval misses of a well-sized
+        std) ``"sgr"`` does, as fixed-sequence testing stops at its first
+        failure. Choose it before seeing the calibration data.""",
+    cv="""cv : int, float, cross-validation generator, iterable or "prefit", \\
+            default=5
+        How the held-out predictions are made:
+
+        - an int, to use that many folds (stratified for a classifier);
+        - a float in (0, 1), to use a single shuffle split (stratified for a
+          classifier) with this fraction of held-out rows;
+        - a cross-validation generator or an iterable of (train, test) index
+          arrays;
+        - ``"prefit"``, as in
+          :class:`~sklearn.model_selection.TunedThresholdClassifierCV`:
+          ``estimator`` is already fitted and is used as is (not cloned), and
+          all the data given to ``fit`` is held-out data. Prefer a
+          ``FrozenEstimator``, which also survives :func:`~sklearn.base.clone`
+          (as in grid searches), where ``"prefit"`` would get an unfitted
+          copy.
+
+        Except for a prefit or frozen estimator, ``estimator`` is refitted on
+        all the data after the threshold has been learnt, and that refitted
+        copy makes the predictions.""",
+    random_state="""random_state : int, RandomState instance or None, default=None
+        Controls the shuffle split when ``cv`` is a float. The estimator's own
+        randomness is set through its own parameters.""",
+    n_jobs="""n_jobs : int, default=None
+        Number of jobs to fit the folds in parallel. None means 1.""",
+    cv_coverage_="""cv_coverage_ : float
+        Fraction of the held-out rows accepted (weighted by
+        ``sample_weight``).""",
+    cv_risk_="""cv_risk_ : float
+        Selective risk of the held-out rows accepted at ``threshold_`` (nan
+        if none is accepted).""",
+    risk_bound_="""risk_bound_ : float
+        With ``confidence``: the certified upper bound on the selective risk
+        at ``threshold_`` (at most ``max_risk``; nan when nothing could be
+        certified). Without ``confidence``: nan.""",
+    n_features_in_="""n_features_in_ : int
+        Number of features seen during :term:`fit`. Only defined if the
+        underlying estimator exposes such an attribute when fit.""",
+    feature_names_in_="""feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Only defined if the
+        underlying estimator exposes such an attribute when fit.""",
+)
+
+
+def _slice_params(params, indices, n_rows):
+    """Rows ``indices`` of the per-row fit parameters, others unchanged."""
+    sliced = {}
+    for key, value in params.items():
+        per_row = (
+            hasattr(value, "__len__")
+            and not isinstance(value, (str, dict))
+            and len(value) == n_rows
+        )
+        sliced[key] = safe_indexing(value, indices) if per_row else value
+    return sliced
+
+
+def _fit_and_score_fold(estimator, X, y, sample_weight, fit_params, train, test, score):
+    """Fit on ``train``; return ``test`` and ``score(estimator, X_test)``."""
+    n_rows = y.shape[0]
+    params = dict(fit_params)
+    if sample_weight is not None:
+        params["sample_weight"] = sample_weight
+    params = _slice_params(params, train, n_rows)
+    estimator.fit(safe_indexing(X, train), y[train], **params)
+    return test, score(estimator, safe_indexing(X, test))
+
+
+def _check_labels_known(y, classes):
+    """Calibration labels must be classes the prefit estimator knows."""
+    known = set(classes.tolist())
+    unknown = [label for label in np.unique(y).tolist() if label not in known]
+    if unknown:
+        raise ValueError(
+            f"y contains labels {unknown[:5]} that the prefit estimator was not "
+            f"fitted on; its classes_ are {classes.tolist()[:10]}. Calibrate on "
+            "labels of the same kind as those the estimator was fitted on."
+        )
+
+
+def _concatenate(folds):
+    """One Bunch of per-row scores from the Bunches of the folds."""
+    return Bunch(
+        **{
+            key: None
+            if folds[0][key] is None
+            else np.concatenate([fold[key] for fold in folds])
+            for key in folds[0]
+        }
+    )
+
+
+class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
+    """Base of the reject options: learn a threshold on held-out scores.
+
+    Subclasses implement ``_check_target(y)`` (the validated target),
+    ``_row_scores(estimator, X)`` (a Bunch of ``y_pred``, ``uncertainty``,
+    ``tiebreak`` and ``novelty``, the last None without a novelty guard) and
+    ``_row_losses(y, scores)`` (the per-row losses and whether they are all 0
+    or 1), and extend ``_check_params`` with their own cross-parameter
+    checks. ``_fit_rules(scores)`` fits what a subclass adds to the threshold
+    (the classifier's novelty guard and reject label).
+    """
+
+    _parameter_constraints: dict = {
+        "coverage": [Interval(Real, 0, 1, closed="right"), None],
+        "max_risk": [Interval(Real, 0, 1, closed="both"), None],
+        "confidence": [Interval(Real, 0, 1, closed="neither"), None],
+        "correction": [StrOptions({"fixed_sequence", "sgr"})],
+        "cv": [
+            "cv_object",
+            StrOptions({"prefit"}),
+            Interval(RealNotInt, 0.0, 1.0, closed="neither"),
+        ],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def _check_params(self):
+        """The checks that span several parameters, in scikit-learn's words."""
+        name = type(self).__name__
+        if self.coverage is not None and self.max_risk is not None:
+            raise ValueError(
+                f"Set at most one of the 'coverage' and 'max_risk' parameters of "
+                f"{name}: the threshold is chosen either for a coverage or for a "
+                f"risk. Got coverage={self.coverage!r} and "
+                f"max_risk={self.max_risk!r} instead."
+            )
+        if self.confidence is not None and self.max_risk is None:
+            raise ValueError(
+                f"The 'confidence' parameter of {name} is the probability that "
+                "the selective risk is at most 'max_risk'; set max_risk too (a "
+                "coverage target has no guarantee)."
+            )
+
+    def _is_prefit(self):
+        return (isinstance(self.cv, str) and self.cv == "prefit") or isinstance(
+            self.estimator, FrozenEstimator
+        )
+
+    def _fit_rules(self, scores):
+        """Fit the rules a subclass adds to the threshold, from held-out scores.
+
+        Returns the held-out rows the threshold is learnt on (those a novelty
+        guard lets through), None for all.
+        """
+        return None
+
+    @fit_context(
+        # The estimator is a parameter of its own, validated by its own fit.
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Fit the estimator and learn the rejection threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Training data, in any form the estimator accepts.
+
+        y : array-like of shape (n_rows,)
+            Target: class labels for a classifier, values for a regressor.
+
+        sample_weight : array-like of shape (n_rows,), default=None
+            Row weights, passed to the estimator's ``fit`` and used to weight
+            the held-out coverage and selective risk. A Pipeline does not
+            take ``sample_weight`` in ``fit``: pass it to its last step as a
+            fit parameter instead (e.g. ``network__sample_weight=w``), which
+            weights the fit but not the coverage and risk. Refused with
+            ``confidence``: the certified bound is on unweighted rows.
+
+        **fit_params : dict
+            Further parameters for the estimator's ``fit``; those with one
+            value per row are split with the folds.
+
+        Returns
+        -------
+        self : object
+            The fitted reject option.
+        """
+        self._check_params()
+        X, y = indexable(X, y)
+        y = self._check_target(y)
+        if sample_weight is not None and self.confidence is not None:
+            raise ValueError(
+                "sample_weight cannot be used with confidence: the certified "
+                "bound is on the selective risk of unweighted rows."
+            )
+        weights = (
+            None
+            if sample_weight is None
+            else check_sample_weight(sample_weight, y.shape[0])
+        )
+        self.estimator_, index, scores = self._held_out_scores(
+            X, y, weights, fit_params
+        )
+        losses, binary = self._row_losses(y[index], scores)
+        passed = self._fit_rules(scores)
+        coverage = self.coverage
+        if coverage is None and self.max_risk is None:
+            coverage = _DEFAULT_COVERAGE
+        result = select_threshold(
+            losses,
+            scores.uncertainty,
+            scores.tiebreak,
+            np.ones(index.size) if weights is None else weights[index],
+            coverage=coverage,
+            max_risk=self.max_risk,
+            confidence=self.confidence,
+            binary=binary,
+            method=self.correction,
+            passed=passed,
+            # Counted from here: fit, the validation wrapper, the caller.
+            stacklevel=3,
+        )
+        self.threshold_ = result["threshold"]
+        self.tiebreak_threshold_ = result["tiebreak"]
+        self.cv_coverage_ = result["coverage"]
+        self.cv_risk_ = result["risk"]
+        self.risk_bound_ = result["bound"]
+        if hasattr(self.estimator_, "n_features_in_"):
+            self.n_features_in_ = self.estimator_.n_features_in_
+        if hasattr(self.estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.estimator_.feature_names_in_
+        return self
+
+    def _held_out_scores(self, X, y, weights, fit_params):
+        """Per-row scores of held-out rows, and the estimator that predicts.
+
+        With a prefit or frozen estimator every row is held out and the
+        estimator is used as is; otherwise out-of-fold scores of clones fitted
+        on the other folds, then a clone refitted on all rows.
+
+        Returns
+        -------
+        estimator : estimator instance
+        index : ndarray of int
+            Rows of ``y`` the scores belong to.
+        scores : Bunch
+            ``self._row_scores`` concatenated over folds.
+        """
+        classifier = is_classifier(self)
+        if self._is_prefit():
+            check_is_fitted(self.estimator)
+            if classifier:
+                _check_labels_known(y, np.asarray(self.estimator.classes_))
+            return (
+                self.estimator,
+                np.arange(y.shape[0]),
+                self._row_scores(self.estimator, X),
+            )
+        if self.confidence is not None:
+            warnings.warn(
+                f"The guarantee of confidence={self.confidence} does not cover "
+                f"cross-fitted thresholds (cv={self.cv!r}): the model that "
+                "predicts is refitted on all the rows, so it is not the one the "
+                "threshold was certified on. Fit a model, wrap it in "
+                "FrozenEstimator and fit this reject option on separate "
+                "calibration rows.",
+                UserWarning,
+                # This method, fit, the validation wrapper, the caller.
+                stacklevel=4,
+            )
+        if isinstance(self.cv, Real) and not isinstance(self.cv, Integral):
+            splitter = StratifiedShuffleSplit if classifier else ShuffleSplit
+            cv = splitter(n_splits=1, test_size=self.cv, random_state=self.random_state)
+        else:
+            cv = check_cv(self.cv, y, classifier=classifier)
+        folds = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_and_score_fold)(
+                clone(self.estimator),
+                X,
+                y,
+                weights,
+                fit_params,
+                train,
+                test,
+                self._row_scores,
+            )
+            for train, test in cv.split(X, y)
+        )
+        index = np.concatenate([test for test, _ in folds])
+        scores = _concatenate([fold_scores for _, fold_scores in folds])
+        if weights is not None:
+            fit_params = {**fit_params, "sample_weight": weights}
+        estimator = clone(self.estimator).fit(X, y, **fit_params)
+        return estimator, index, scores
+
+    def _rejected(self, scores):
+        """Rows above the threshold, and rows the novelty guard catches."""
+        ambiguous = above_threshold(
+            scores.uncertainty,
+            scores.tiebreak,
+            self.threshold_,
+            self.tiebreak_threshold_,
+        )
+        novel = np.zeros_like(ambiguous)
+        if scores.novelty is not None:
+            novel = scores.novelty > self.novelty_threshold_
+        return ambiguous, novel
+
+    def rejection_scores(self, X, y=None):
+        """Per-row scores the rejection is decided on, higher rejected first.
+
+        All come from one set of predictions (one set of MC passes), so they
+        agree with :meth:`predict` and :meth:`reject`: a row is rejected when
+        its ``(uncertainty, tiebreak)`` pair is above ``(threshold_,
+        tiebreak_threshold_)`` (lexicographically), or when its ``novelty``
+        is above ``novelty_threshold_``. This is what
+        :meth:`RejectionCurveDisplay.from_estimator
+        <sk_mcdropout.metrics.RejectionCurveDisplay.from_estimator>` plots.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Input data.
+
+        y : array-like of shape (n_rows,), default=None
+            True targets; if given, ``loss`` holds each row's loss.
+
+        Returns
+        -------
+        scores : :class:`~sklearn.utils.Bunch`
+            With the arrays of shape (n_rows,):
+
+            - ``uncertainty``: the score ``threshold_`` applies to (the
+              ``measure`` of a classifier, the predictive std of a
+              regressor);
+            - ``tiebreak``: the score that orders rows tied in
+              ``uncertainty`` (0 for a regressor);
+            - ``novelty``: the novelty guard's ``novelty_measure``, None
+              without a guard;
+            - ``y_pred``: the prediction each row gets when accepted;
+            - ``rejected``: True for the rows :meth:`reject` rejects;
+            - ``novel``: True for those the novelty guard rejects;
+            - ``loss``: with ``y``, the loss whose mean over the accepted rows
+              is the selective risk (``cv_risk_`` on the held-out rows); None
+              without ``y``.
+        """
+        check_is_fitted(self, "threshold_")
+        scores = self._row_scores(self.estimator_, X)
+        ambiguous, scores.novel = self._rejected(scores)
+        scores.rejected = ambiguous | scores.novel
+        scores.loss = None
+        if y is not None:
+            y = self._check_target(y)
+            check_consistent_length(scores.rejected, y)
+            scores.loss = self._row_losses(y, scores)[0]
+        return scores
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        return tags
