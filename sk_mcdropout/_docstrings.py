@@ -242,7 +242,7 @@ MC_DROPOUT_ATTRIBUTES = dict(
 n_features_in_ : int
     Number of features seen during fit.""",
     feature_names_in_="""\
-feature_names_in_ : ndarray of shape (n_features_in_,)
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Feature names, when X was a DataFrame with string column names.""",
     model_="""\
 model_ : keras.Model

@@ -4,7 +4,7 @@ Scoring a credit-risk model with onnxruntime alone
 ==================================================================
 
 The credit-risk pipeline of :ref:`the rejection example
-<sphx_glr_auto_examples_plot_credit_risk_rejection.py>` (ISLR's ``Default``
+<sphx_glr_auto_examples_rejection_plot_credit_risk_rejection.py>` (ISLR's ``Default``
 data, a ``ColumnTransformer`` and an MC dropout network) is trained in
 Python, and scored somewhere else: a Java or C# service, a batch job, a
 container without TensorFlow. :func:`sk_mcdropout.export.to_onnx` writes the

@@ -11,7 +11,7 @@ from .._compat import Interval, StrOptions, validate_params
 from .._docstrings import Substitution
 from .._measures import MEASURES, proba_and_uncertainty
 from .._validation import check_sample_weight
-from ._docstrings import GAUSSIAN, SELECTIVE, method
+from ._docstrings import GAUSSIAN, SELECTIVE
 from ._regression import area_to_diagonal, regression_calibration_curve
 from ._selective import area_under_curve, risk_coverage_curve, selective_curve
 
@@ -228,7 +228,7 @@ class RejectionCurveDisplay(_DisplayMixin):
         return self._finish(ax)
 
     @classmethod
-    @Substitution(**method(SELECTIVE))
+    @Substitution(**SELECTIVE)
     @validate_params(_PLOT_ARRAYS, prefer_skip_nested_validation=True)
     def from_predictions(
         cls,
@@ -294,7 +294,7 @@ class RejectionCurveDisplay(_DisplayMixin):
         return display.plot(ax=ax, **kwargs)
 
     @classmethod
-    @Substitution(**method(SELECTIVE))
+    @Substitution(**SELECTIVE)
     @validate_params(
         {**_PLOT_ARRAYS, "measure": [StrOptions(set(MEASURES)), None]},
         prefer_skip_nested_validation=True,
@@ -563,7 +563,7 @@ class RegressionCalibrationDisplay(_DisplayMixin):
         return self._finish(ax)
 
     @classmethod
-    @Substitution(**method(GAUSSIAN))
+    @Substitution(**GAUSSIAN)
     @validate_params(
         {**_PLOT_ARRAYS, **_CALIBRATION}, prefer_skip_nested_validation=True
     )
@@ -649,7 +649,7 @@ class RegressionCalibrationDisplay(_DisplayMixin):
         return display.plot(ax=ax, ref_line=ref_line, **kwargs)
 
     @classmethod
-    @Substitution(**method(GAUSSIAN))
+    @Substitution(**GAUSSIAN)
     @validate_params(
         {**_PLOT_ARRAYS, **_CALIBRATION}, prefer_skip_nested_validation=True
     )

@@ -36,57 +36,57 @@ _DEFAULT_COVERAGE = 0.9
 # Parameter and attribute descriptions the two reject options share.
 DOCS = dict(
     coverage="""coverage : float in (0, 1], default=None
-        Target fraction of rows to accept. If ``coverage`` and ``max_risk``
-        are both None, ``coverage=0.9`` is used. Set at most one of them.""",
+    Target fraction of rows to accept. If ``coverage`` and ``max_risk``
+    are both None, ``coverage=0.9`` is used. Set at most one of them.""",
     correction="""correction : {"fixed_sequence", "sgr"}, default="fixed_sequence"
-        How ``confidence`` accounts for the many thresholds tried (see the
-        Notes of :class:`RejectOptionClassifier`): Learn-then-Test's
-        fixed-sequence testing, or SGR's binary search with a union bound.
-        Fixed-sequence testing certifies more where the risk grows with the
-        uncertainty; for a flat risk (e.g. interval misses of a well-sized
-        std) ``"sgr"`` does, as fixed-sequence testing stops at its first
-        failure. Choose it before seeing the calibration data.""",
-    cv="""cv : int, float, cross-validation generator, iterable or "prefit", \\
-            default=5
-        How the held-out predictions are made:
+    How ``confidence`` accounts for the many thresholds tried (see the
+    Notes of :class:`RejectOptionClassifier`): Learn-then-Test's
+    fixed-sequence testing, or SGR's binary search with a union bound.
+    Fixed-sequence testing certifies more where the risk grows with the
+    uncertainty; for a flat risk (e.g. interval misses of a well-sized
+    std) ``"sgr"`` does, as fixed-sequence testing stops at its first
+    failure. Choose it before seeing the calibration data.""",
+    cv="""cv : int, float, cross-validation generator, iterable or "prefit", \
+    default=5
+    How the held-out predictions are made:
 
-        - an int, to use that many folds (stratified for a classifier);
-        - a float in (0, 1), to use a single shuffle split (stratified for a
-          classifier) with this fraction of held-out rows;
-        - a cross-validation generator or an iterable of (train, test) index
-          arrays;
-        - ``"prefit"``, as in
-          :class:`~sklearn.model_selection.TunedThresholdClassifierCV`:
-          ``estimator`` is already fitted and is used as is (not cloned), and
-          all the data given to ``fit`` is held-out data. Prefer a
-          ``FrozenEstimator``, which also survives :func:`~sklearn.base.clone`
-          (as in grid searches), where ``"prefit"`` would get an unfitted
-          copy.
+    - an int, to use that many folds (stratified for a classifier);
+    - a float in (0, 1), to use a single shuffle split (stratified for a
+      classifier) with this fraction of held-out rows;
+    - a cross-validation generator or an iterable of (train, test) index
+      arrays;
+    - ``"prefit"``, as in
+      :class:`~sklearn.model_selection.TunedThresholdClassifierCV`:
+      ``estimator`` is already fitted and is used as is (not cloned), and
+      all the data given to ``fit`` is held-out data. Prefer a
+      ``FrozenEstimator``, which also survives :func:`~sklearn.base.clone`
+      (as in grid searches), where ``"prefit"`` would get an unfitted
+      copy.
 
-        Except for a prefit or frozen estimator, ``estimator`` is refitted on
-        all the data after the threshold has been learnt, and that refitted
-        copy makes the predictions.""",
+    Except for a prefit or frozen estimator, ``estimator`` is refitted on
+    all the data after the threshold has been learnt, and that refitted
+    copy makes the predictions.""",
     random_state="""random_state : int, RandomState instance or None, default=None
-        Controls the shuffle split when ``cv`` is a float. The estimator's own
-        randomness is set through its own parameters.""",
+    Controls the shuffle split when ``cv`` is a float. The estimator's own
+    randomness is set through its own parameters.""",
     n_jobs="""n_jobs : int, default=None
-        Number of jobs to fit the folds in parallel. None means 1.""",
+    Number of jobs to fit the folds in parallel. None means 1.""",
     cv_coverage_="""cv_coverage_ : float
-        Fraction of the held-out rows accepted (weighted by
-        ``sample_weight``).""",
+    Fraction of the held-out rows accepted (weighted by
+    ``sample_weight``).""",
     cv_risk_="""cv_risk_ : float
-        Selective risk of the held-out rows accepted at ``threshold_`` (nan
-        if none is accepted).""",
+    Selective risk of the held-out rows accepted at ``threshold_`` (nan
+    if none is accepted).""",
     risk_bound_="""risk_bound_ : float
-        With ``confidence``: the certified upper bound on the selective risk
-        at ``threshold_`` (at most ``max_risk``; nan when nothing could be
-        certified). Without ``confidence``: nan.""",
+    With ``confidence``: the certified upper bound on the selective risk
+    at ``threshold_`` (at most ``max_risk``; nan when nothing could be
+    certified). Without ``confidence``: nan.""",
     n_features_in_="""n_features_in_ : int
-        Number of features seen during :term:`fit`. Only defined if the
-        underlying estimator exposes such an attribute when fit.""",
+    Number of features seen during :term:`fit`. Only defined if the
+    underlying estimator exposes such an attribute when fit.""",
     feature_names_in_="""feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Only defined if the
-        underlying estimator exposes such an attribute when fit.""",
+    Names of features seen during :term:`fit`. Only defined if the
+    underlying estimator exposes such an attribute when fit.""",
 )
 
 
