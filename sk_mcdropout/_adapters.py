@@ -56,6 +56,11 @@ class PredictiveStd(RegressorMixin, BaseEstimator):
         Names of those features, when the estimator was fitted on a DataFrame
         with string column names.
 
+    See Also
+    --------
+    sk_mcdropout.RejectOptionRegressor : Abstain where the predictive std is
+        largest.
+
     Notes
     -----
     MAPIE checks a prefit residual estimator by predicting one row of zeros
@@ -63,11 +68,6 @@ class PredictiveStd(RegressorMixin, BaseEstimator):
     columns by name cannot take. For such a Pipeline, wrap its last step and
     keep its preprocessing in front, as MAPIE expects of a Pipeline:
     ``make_pipeline(pipeline[:-1], PredictiveStd(pipeline[-1]))``.
-
-    See Also
-    --------
-    sk_mcdropout.RejectOptionRegressor : Abstain where the predictive std is
-        largest.
 
     Examples
     --------

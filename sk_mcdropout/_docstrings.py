@@ -125,10 +125,18 @@ n_samples : int, default=100
     Number of stochastic forward passes at prediction time (not a number of
     rows). A prediction-time parameter: ``set_params(n_samples=k)`` on a
     fitted estimator takes effect without refitting, and pass ``k`` is the
-    same pass whatever ``n_samples`` is.""",
+    same pass whatever ``n_samples`` is. It sets the precision of the Monte
+    Carlo mean, not the model's capacity: with 100 passes or more, a row's
+    predicted mean is within a few ``predict_uncertainty(X) /
+    sqrt(n_samples)`` (its standard error) of the mean of infinitely many
+    passes, so choose it from the error you accept rather than by a search.
+    Ten or thirty passes can miss the rare passes that fall far from the
+    others, and then the standard error is too small as well.""",
     epochs="""\
 epochs : int, default=50
-    Number of training epochs (at most: see ``n_iter_no_change``).""",
+    Number of training epochs. All of them run unless a stopping rule is
+    asked for: ``early_stopping=True``, or an int ``n_iter_no_change``
+    (``n_iter_`` says how many ran).""",
     batch_size="""\
 batch_size : int or None, default=None
     Training batch size; None is Keras' default of 32.""",
@@ -166,15 +174,17 @@ validation_fraction : float in (0, 1), default=0.1
     Share of the training rows held out for early stopping. Only used if
     ``early_stopping`` is True.""",
     n_iter_no_change="""\
-n_iter_no_change : int >= 1 or np.inf, default=10
+n_iter_no_change : int >= 1, np.inf or None, default=None
     Epochs without an improvement of at least ``tol`` tolerated before
-    training stops: of the validation score with ``early_stopping``, of
-    the training loss without (as in ``MLPClassifier``; with the default
-    ``tol`` a converged network stops before ``epochs``); ``np.inf``
-    never stops.""",
+    training stops. With ``early_stopping``, of the validation score (None
+    is 10, as in ``MLPClassifier``). Without it, an int turns on
+    ``MLPClassifier``'s rule on the training loss, which with dropout is
+    noisy and tends to stop long before ``epochs``; None (or ``np.inf``)
+    trains every epoch.""",
     tol="""\
 tol : float >= 0, default=1e-4
-    Smallest improvement of the loss or score that counts.""",
+    Smallest improvement of the loss or score that counts. Only used by a
+    stopping rule (see ``n_iter_no_change``).""",
     memory="""\
 memory : str, path, joblib.Memory or None, default=None
     Cache of fitted networks, as in ``Pipeline(memory=...)``: a directory

@@ -50,7 +50,6 @@ def fit(rows):
         n_samples=50,
         epochs=60,
         batch_size=16,
-        n_iter_no_change=np.inf,
         random_state=0,
     ).fit(X_pool[rows], y_pool[rows])
 

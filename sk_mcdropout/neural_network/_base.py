@@ -83,7 +83,7 @@ class MCDropoutMixin:
         "run_eagerly": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [_POSITIVE_INT, Options(numbers.Real, {np.inf})],
+        "n_iter_no_change": [_POSITIVE_INT, Options(numbers.Real, {np.inf}), None],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
@@ -304,6 +304,8 @@ class MCDropoutMixin:
     def _stopping_rule(self, X, y, sample_weight, seed):
         """The stopping callback and the training rows left for the network."""
         if not self.early_stopping:
+            if self.n_iter_no_change is None:
+                return None, X, y, sample_weight
             rule = _keras.StoppingRule(self.tol, self.n_iter_no_change)
             return rule, X, y, sample_weight
         train, val = train_test_split(
@@ -314,9 +316,10 @@ class MCDropoutMixin:
         )
         val_weight = None if sample_weight is None else sample_weight[val]
         X_val, y_val = X[val], y[val]
+        patience = 10 if self.n_iter_no_change is None else self.n_iter_no_change
         rule = _keras.StoppingRule(
             self.tol,
-            self.n_iter_no_change,
+            patience,
             score=lambda: self._validation_score(X_val, y_val, val_weight),
         )
         weight = None if sample_weight is None else sample_weight[train]

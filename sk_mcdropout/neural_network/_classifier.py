@@ -193,7 +193,7 @@ class MCDropoutClassifier(MCDropoutMixin, ScikerasClassifier):
         class_weight=None,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=None,
         tol=1e-4,
         memory=None,
         callbacks=None,

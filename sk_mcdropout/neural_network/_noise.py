@@ -3,6 +3,10 @@
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+# Below this share of the predictive variance, the calibrated noise is taken
+# for a collapse of the fit rather than for a measurement.
+MIN_NOISE_SHARE = 1e-3
+
 
 def calibration_split(n_rows, fraction, seed):
     """Indices of the rows to fit the weights on and of the held-out rows.
@@ -60,3 +64,14 @@ def fit_noise_scale(sq_residual, model_var, base_var, sample_weight=None):
         result = minimize_scalar(nll, bounds=bounds, method="bounded")
         scales.append(np.exp(min(result.x, grid[best], key=nll)))
     return np.asarray(scales)
+
+
+def noise_share(model_var, base_var, scale, sample_weight=None):
+    """Share of the predictive variance that is noise, per output.
+
+    ``scale * base_var`` over ``model_var + scale * base_var``, each averaged
+    over the rows (weighted).
+    """
+    noise = np.average(scale * base_var, axis=0, weights=sample_weight)
+    model = np.average(model_var, axis=0, weights=sample_weight)
+    return noise / (noise + model)

@@ -6,6 +6,7 @@ touches the network goes through ``sk_mcdropout._keras``.
 
 import functools
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.metrics import r2_score
@@ -25,7 +26,7 @@ from .._docstrings import (
 )
 from . import _from_keras
 from ._base import MCDropoutMixin, derive_seed
-from ._noise import calibration_split, fit_noise_scale
+from ._noise import MIN_NOISE_SHARE, calibration_split, fit_noise_scale, noise_share
 from ._scikeras import ScikerasRegressor
 
 _NOISE = ("homoscedastic", "heteroscedastic")
@@ -133,7 +134,12 @@ class MCDropoutRegressor(MCDropoutMixin, ScikerasRegressor):
         Fraction of the training rows held out from the weights to estimate
         the noise on (at least one row, rounded up); None estimates it on the
         training rows, see above. With ``sample_weight``, the held-out rows
-        weigh the likelihood by their weights. Grid-searchable.
+        weigh the likelihood by their weights. Grid-searchable. If the
+        calibrated noise comes out below 0.1% of the predictive variance
+        (the passes' spread alone explains the held-out residuals, common
+        with a few dozen held-out rows), a UserWarning says so and the noise
+        is fitted to those residuals without the passes' variance, so that
+        the aleatoric part does not silently vanish.
     {n_samples}
     {epochs}
     {batch_size}
@@ -263,7 +269,7 @@ class MCDropoutRegressor(MCDropoutMixin, ScikerasRegressor):
         warm_start=False,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=None,
         tol=1e-4,
         memory=None,
         callbacks=None,
@@ -504,9 +510,34 @@ default=None
             X, _NOISE_PASSES, noise_var, noise_scale
         )
         y = np.asarray(y, dtype=np.float64).reshape(mean.shape)
+        sq_residual = (y - mean) ** 2
         scale = fit_noise_scale(
-            (y - mean) ** 2, model_var, base_var, sample_weight=sample_weight
+            sq_residual, model_var, base_var, sample_weight=sample_weight
         )
+        share = noise_share(model_var, base_var, scale, sample_weight)
+        collapsed = share < MIN_NOISE_SHARE
+        if collapsed.any():
+            # The spread of the passes alone explains these residuals, and
+            # the likelihood is flat towards no noise: on a few held-out rows
+            # that says little about the noise. Fit it as if the passes did
+            # not vary instead, which can only widen the predictive std.
+            alone = fit_noise_scale(
+                sq_residual, np.zeros_like(model_var), base_var, sample_weight
+            )
+            scale = np.where(collapsed, alone, scale)
+            outputs = np.flatnonzero(collapsed).tolist()
+            warnings.warn(
+                f"The noise calibrated on the {len(y)} held-out rows is "
+                f"{share[collapsed].max():.2g} of the predictive variance "
+                f"(output {outputs if len(outputs) > 1 else outputs[0]}): the "
+                "spread of the Monte Carlo passes alone explains their "
+                "residuals, which would leave no aleatoric uncertainty. The "
+                "noise is fitted to the residuals without the passes' "
+                "variance instead. Hold out more rows (calibration_fraction) "
+                "or pass calibration_fraction=None.",
+                UserWarning,
+                stacklevel=2,
+            )
         if noise_var is None:
             self._set_noise(None, scale)
         else:

@@ -37,6 +37,7 @@ from collections import defaultdict
 import numpy as np
 from scikeras.utils import metric_name
 from scikeras.wrappers import KerasClassifier, KerasRegressor
+from sklearn import config_context
 from sklearn.base import BaseEstimator
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -295,6 +296,20 @@ class ScikerasAdapter:
             self.X_shape_ = X.shape
         return X, y
 
+    @property
+    def feature_encoder(self):
+        """Transformer that encodes X for the network (see scikeras).
+
+        Returns
+        -------
+        encoder : transformer
+            scikeras' identity ``FunctionTransformer``, whose output stays a
+            NumPy array under ``set_config(transform_output="pandas")``.
+        """
+        # Under pandas output an identity FunctionTransformer without feature
+        # names warns on every transform; the network wants an array anyway.
+        return super().feature_encoder.set_output(transform="default")
+
     def _encode_features(self, X):
         """Validate X against the fitted data and encode it for the network."""
         X, _ = self._validate_data(X)
@@ -319,10 +334,15 @@ class ScikerasAdapter:
     def _encode_and_train(self, X, y, sample_weight, warm_start, seed, fit_args):
         """scikeras' fit: validate, encode, build or reuse, then train."""
         token = _FIT_SEED.set(seed)
+        # scikeras' label encoder is a scikit-learn pipeline: under
+        # set_config(transform_output="pandas") it would hand the network a
+        # DataFrame, which trains a different model than the same labels as
+        # an array.
         try:
-            super()._fit(
-                X, y, sample_weight=sample_weight, warm_start=warm_start, **fit_args
-            )
+            with config_context(transform_output="default"):
+                super()._fit(
+                    X, y, sample_weight=sample_weight, warm_start=warm_start, **fit_args
+                )
         finally:
             _FIT_SEED.reset(token)
 

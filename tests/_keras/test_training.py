@@ -132,6 +132,21 @@ def test_partial_fit_and_warm_start_count_epochs(binary_data, make_classifier):
     assert not np.array_equal(first[0], clf.model_.get_weights()[0])
 
 
+def test_default_trains_every_epoch(binary_data, make_classifier, make_regressor):
+    # epochs means epochs, as in Keras: no stopping rule unless one is asked
+    # for, even where the training-loss rule would stop at once (tol=10).
+    X, y = binary_data
+    for make in (make_classifier, make_regressor):
+        est = make(epochs=14, tol=10.0)
+        assert est.get_params()["n_iter_no_change"] is None
+        est.fit(X, y)
+        assert est.n_iter_ == len(est.loss_curve_) == len(est.history_["loss"]) == 14
+        assert est.validation_scores_ is None
+    # With early stopping, None is MLPClassifier's patience of 10 epochs.
+    clf = make_classifier(epochs=30, tol=10.0, early_stopping=True).fit(X, y)
+    assert clf.n_iter_ == len(clf.validation_scores_) == 1 + 10 + 1
+
+
 def test_loss_rule_stops_after_n_iter_no_change(binary_data, make_classifier):
     # MLPClassifier's rule without early stopping: the training loss must
     # improve by tol; here it never does, so after the first epoch (the

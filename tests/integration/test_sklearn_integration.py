@@ -1,8 +1,11 @@
 """MCDropoutClassifier wherever a scikit-learn classifier goes."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import config_context
 from sklearn.base import clone, is_classifier
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
@@ -115,6 +118,23 @@ def test_dataframe_records_feature_names(binary_data, make_classifier):
     assert clf.predict_proba(df).shape == (len(df), 2)
     with pytest.raises(ValueError, match="feature names"):
         clf.predict_proba(df.rename(columns={"f0": "other"}))
+
+
+def test_pandas_output_is_quiet_and_changes_nothing(
+    binary_data, make_classifier, make_regressor
+):
+    # set_config(transform_output="pandas") makes the transformers before the
+    # network return DataFrames; the network's own encoding must neither warn
+    # nor change a prediction.
+    X, y = binary_data
+    df = pd.DataFrame(X[:, :5], columns=[f"f{i}" for i in range(5)])
+    for make in (make_classifier, make_regressor):
+        pipe = make_pipeline(StandardScaler(), make(epochs=2))
+        expected = pipe.fit(df, y).predict(df)
+        with config_context(transform_output="pandas"), warnings.catch_warnings():
+            warnings.simplefilter("error")
+            np.testing.assert_array_equal(pipe.fit(df, y).predict(df), expected)
+            pipe[-1].predict_uncertainty(pipe[:-1].transform(df))
 
 
 def test_string_class_labels(multiclass_data, make_classifier):

@@ -69,6 +69,30 @@ def test_n_samples_is_a_prediction_time_parameter(binary_clf, binary_data):
     np.testing.assert_array_equal(clf.predict_proba_samples(X[:10]), small[:7])
 
 
+def test_standard_error_bounds_the_monte_carlo_error(binary_clf, binary_data):
+    # What the n_samples docstring promises: from 100 passes on,
+    # predict_uncertainty / sqrt(n) is the size of the Monte Carlo error, so a
+    # row's probability at n passes is within a few of them of its value at
+    # many passes (whose first n are the same passes).
+    X, _ = binary_data
+    clf = copy.deepcopy(binary_clf)
+    reference = clf.set_params(n_samples=2000).predict_proba(X)
+    largest = []
+    for n in (100, 400):
+        clf.set_params(n_samples=n)
+        error = np.abs(clf.predict_proba(X) - reference)
+        standard_error = clf.predict_uncertainty(X) / np.sqrt(n)
+        # Rows whose passes disagree; near-certain rows differ by float32
+        # rounding and by passes too rare for n of them to show.
+        doubtful = standard_error > 1e-3
+        assert doubtful.sum() > 20
+        ratio = error[doubtful] / standard_error[doubtful]
+        assert ratio.max() < 4
+        assert np.median(ratio) > 0.3  # the size of the error, not a loose bound
+        largest.append(error.max())
+    assert largest[1] < largest[0]
+
+
 def test_repeated_calls_are_bit_identical(binary_clf, binary_data):
     X, _ = binary_data
     np.testing.assert_array_equal(

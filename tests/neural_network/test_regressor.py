@@ -8,6 +8,7 @@ import pytest
 from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
+from sklearn.datasets import make_regression
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -464,3 +465,21 @@ def test_fit_noise_scale_closed_forms():
     assert len(cal_rows) == 5 and len(fit_rows) == 45
     assert set(fit_rows) | set(cal_rows) == set(range(50))
     np.testing.assert_array_equal(calibration_split(50, 0.1, seed=3)[1], cal_rows)
+
+
+@pytest.mark.parametrize("noise", ["homoscedastic", "heteroscedastic"])
+def test_a_collapsed_noise_calibration_warns_and_keeps_an_aleatoric_part(
+    noise, make_regressor
+):
+    # Noise-free targets and a wide dropout: on 20 held-out rows the spread of
+    # the passes explains every residual and the likelihood's best noise is
+    # about 0. That must not silently remove the aleatoric part.
+    X, y = make_regression(200, 5, noise=0.0, random_state=1)
+    params = dict(hidden_layer_sizes=(32,), p=0.3, epochs=60, n_samples=30)
+    reg = make_regressor(noise=noise, random_state=1, **params)
+    with pytest.warns(UserWarning, match="alone explains their residuals") as record:
+        reg.fit(X, y)
+    assert "on the 20 held-out rows" in str(record[0].message)
+    aleatoric = reg.predict_uncertainty(X, kind="aleatoric")
+    total = reg.predict_uncertainty(X, kind="total")
+    assert np.mean(aleatoric**2) / np.mean(total**2) > 0.01
