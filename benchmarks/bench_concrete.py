@@ -55,6 +55,7 @@ GRID = {"p": [0.05, 0.1, 0.2, 0.3, 0.5]}
 NETWORK = dict(hidden_layer_sizes=(64, 64), n_samples=100, batch_size=32)
 
 KL_SCALE = "kl_scale"
+ENTROPY_SCALE = "entropy_scale"
 
 # Concrete dropout variants: parameters of the built-in networks
 # (``model__logit_scale``, ``model__length_scale``, ``model__tau``) on top of
@@ -76,7 +77,22 @@ VARIANTS = {
     # training set were 10 or 100 times larger).
     "KL x0.1": {KL_SCALE: 0.1},
     "KL x0.01": {KL_SCALE: 0.01},
+    # The length-scale tied to the data size so that the weight term is a
+    # fixed weight decay: lambda * |W|**2 / (1 - p), lambda = l**2 / (2 N)
+    # (cross-entropy) or l**2 / N (mean squared error, tau = 1).
+    "wd 1e-2": {"model__length_scale": lambda task, n: _length_scale(task, n, 1e-2)},
+    "wd 3e-3": {"model__length_scale": lambda task, n: _length_scale(task, n, 3e-3)},
+    # The same, with only the dropout (entropy) term tempered.
+    "wd 1e-2, entropy x0.1": {
+        "model__length_scale": lambda task, n: _length_scale(task, n, 1e-2),
+        ENTROPY_SCALE: 0.1,
+    },
 }
+
+
+def _length_scale(task, n_rows, weight_decay):
+    factor = 2.0 if task == "classification" else 1.0
+    return float(np.sqrt(factor * weight_decay * n_rows))
 
 
 def every_epoch(cls):
@@ -86,16 +102,18 @@ def every_epoch(cls):
 
 
 @contextlib.contextmanager
-def scaled_regularizers(factor):
-    """Scale the regulariser weights the built-in networks get (a prototype:
-    the library has no parameter for it, so the script patches the builder's
-    reference to ``concrete_regularizers`` while it fits)."""
+def scaled_regularizers(factor, entropy_factor=1.0):
+    """Scale the regulariser weights the built-in networks get, both by
+    ``factor`` and the dropout (entropy) one also by ``entropy_factor`` (a
+    prototype: the library has no parameter for it, so the script patches the
+    builder's reference to ``concrete_regularizers`` while it fits)."""
     from sk_mcdropout._keras import _builders
 
     original = _builders.concrete_regularizers
 
     def scaled(*args, **kwargs):
-        return tuple(factor * w for w in original(*args, **kwargs))
+        weight, dropout = original(*args, **kwargs)
+        return factor * weight, factor * entropy_factor * dropout
 
     _builders.concrete_regularizers = scaled
     try:
@@ -170,7 +188,8 @@ def measure(name, seed, method, epochs):
             k: v(task, len(y_tr)) if callable(v) else v
             for k, v in VARIANTS[method].items()
         }
-        with scaled_regularizers(variant.pop(KL_SCALE, 1.0)):
+        scales = variant.pop(KL_SCALE, 1.0), variant.pop(ENTROPY_SCALE, 1.0)
+        with scaled_regularizers(*scales):
             estimator = cls(p="concrete", **params, **variant).fit(X_tr, y_tr)
         extra = {"rates": float(np.mean(estimator.dropout_rates_))}
     seconds = time.perf_counter() - start

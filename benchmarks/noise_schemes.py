@@ -97,7 +97,7 @@ from sk_mcdropout import MCDropoutRegressor
 BOSTON_NETWORK = dict(hidden_layer_sizes=(50,), p=0.05, epochs=400, n_samples=1000)
 # The risk modeller's case: ISLR Credit, 300 training rows, the defaults but
 # p=0.3, where 30 held-out rows can let the heteroscedastic noise collapse.
-CREDIT_NETWORK = dict(p=0.3)
+CREDIT_NETWORK = dict(p=0.3, epochs=50)
 CREDIT_TRAIN_ROWS = 300
 CAL_PASSES = 100
 HOLD_OUT = 0.1

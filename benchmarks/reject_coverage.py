@@ -73,8 +73,15 @@ METHODS = (
 )
 
 
+# Training parameters of every network; --loss-rule sets the stopping rule on
+# the training loss that was the default before epochs meant epochs.
+TRAINING = {}
+
+
 def every_epoch():
     """Parameters that train every epoch, whatever the defaults are."""
+    if TRAINING:
+        return dict(TRAINING)
     default = MCDropoutClassifier().get_params()["n_iter_no_change"]
     return {} if default is None else {"n_iter_no_change": np.inf}
 
@@ -243,7 +250,14 @@ def main():
     parser.add_argument("--sets", nargs="+", default=["pima"])
     parser.add_argument("--splits", type=int, default=20)
     parser.add_argument("--save", help="JSON file of per-split results (resumed)")
+    parser.add_argument(
+        "--loss-rule",
+        action="store_true",
+        help="stop on the training loss (n_iter_no_change=10, tol=1e-4)",
+    )
     args = parser.parse_args()
+    if args.loss_rule:
+        TRAINING.update(n_iter_no_change=10, tol=1e-4)
     path = Path(args.save) if args.save else None
     results = json.loads(path.read_text()) if path and path.exists() else {}
     for seed in range(args.splits):
