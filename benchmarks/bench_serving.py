@@ -1,4 +1,4 @@
-"""One-row scoring: in process before and after the few-rows path, exported.
+"""One-row scoring: in process before and after the one-row path, exported.
 
 Run: ``python benchmarks/bench_serving.py [--calls 300] [--before COMMIT]``
 
@@ -9,17 +9,18 @@ percentile over ``--calls`` calls taken in turns so that machine noise hits
 all alike:
 
 - ``predict_proba`` now;
-- ``predict_proba`` with the sampler of ``--before`` (read from git; its
-  sampler built the folded kernels and computed a full block of 48 rows for
-  every call);
+- ``predict_proba`` with the sampler of ``--before`` (read from git; it
+  drew the masks on every call, in a graph of dynamic shapes) and without the
+  short way through validation for plain float arrays;
 - the exported ONNX model in onnxruntime (one row, 1,000 rows);
 - the SavedModel's ``serving_default`` signature;
 - the same network's compiled Keras call (``predict_on_batch``);
 - ``MLPClassifier.predict_proba`` with the same hidden layers.
 
 Also prints the largest difference between the two samplers' predictions
-(the folded kernels now hold 0/1 masks and the scale multiplies the product,
-which moves the last bits) and the size and operations of the ONNX file.
+(output layers of fewer than 16 units now multiply by their kernel widened
+with zero columns, which moves the last bits) and the size and operations of
+the ONNX file.
 Only ratios measured in one run mean anything on a shared machine.
 """
 
@@ -38,9 +39,10 @@ from sklearn.neural_network import MLPClassifier
 import sk_mcdropout
 from sk_mcdropout import MCDropoutClassifier, _keras
 from sk_mcdropout.export import to_onnx, to_saved_model
+from sk_mcdropout.neural_network import _scikeras
 
-# The last commit before the few-rows path.
-BEFORE = "20e4364"
+# The last commit before the one-row path.
+BEFORE = "1118c80"
 
 
 def old_sampler(commit):
@@ -103,12 +105,16 @@ def main():
     before = old_sampler(args.before)
     now_get = _keras.get_sampler
 
+    now_plain = _scikeras._plain_rows
+
     def predict_before(data):
         _keras.get_sampler = before.get_sampler
+        _scikeras._plain_rows = lambda estimator, X: None
         try:
             return clf.predict_proba(data)
         finally:
             _keras.get_sampler = now_get
+            _scikeras._plain_rows = now_plain
 
     proto = to_onnx(clf, row)
     session = ort.InferenceSession(
@@ -134,9 +140,8 @@ def main():
 
     print(f"sk_mcdropout {sk_mcdropout.__version__}, load {os.getloadavg()}")
     sampler = now_get(clf.model_, 2)
-    print(
-        f"few-rows path taken for 1 row: {sampler.flat_matches(100, clf.mc_seed_, 1)}"
-    )
+    one_row = sampler.row_function(100, clf.mc_seed_) is not None
+    print(f"one-row function taken: {one_row}")
     print(f"{'':34}{'median ms':>10}{'p99 ms':>10}")
     for name, values in times.items():
         values = np.asarray(values) * 1e3
@@ -146,6 +151,10 @@ def main():
             times["predict_proba, 1 row"]
         )
         print(f"one row, before / now: {ratio:.1f}x")
+        keras_ratio = np.median(times["predict_proba, 1 row"]) / np.median(
+            times["Keras predict_on_batch, 1 row"]
+        )
+        print(f"one row, now / Keras predict_on_batch: {keras_ratio:.2f}x")
         diff = np.abs(predict_before(X) - clf.predict_proba(X)).max()
         print(f"largest |before - now| of predict_proba on 5,000 rows: {diff:.2e}")
     onnx_proba = session.run(["probabilities"], {"X": X})[0]

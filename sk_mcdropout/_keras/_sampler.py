@@ -55,16 +55,19 @@ class _Expander:
     whole block of rows. The sampler uses it only where it reproduced the
     folded layout bit for bit (see ``MCSampler.flat_matches``).
 
-    A Dense layer with few units reading a flat tensor multiplies it padded
-    to the rows of the folded layout's block: the matmul kernels sum a narrow
-    product in an order that depends on the number of rows.
+    A Dense layer with fewer than ``_NARROW`` units multiplies by its kernel
+    padded with zero columns to ``_NARROW``, in both layouts: the matmul
+    kernels sum a narrower product in an order that depends on the number of
+    rows, so a row's bits would depend on how many rows share its call.
     """
 
-    def __init__(self, n_passes, seed, fold=True, rates=None, rows=None):
+    def __init__(self, n_passes, seed, fold=True, rates=None, rows=None, pad=None):
         self.n_passes = n_passes
         self.seed = seed
         self.fold = fold
         self.rows = rows
+        # The flat layout's rows are padded to a multiple of this.
+        self.pad = pad or _BLOCK
         # id(layer) -> rate, read once outside the traced function: a learnt
         # rate is a variable, and the rates are the sampler's cache key.
         self.rates = rates or {}
@@ -116,7 +119,7 @@ class _Expander:
 
     def _pad_flat(self, t):
         """Zero rows after the rows * n_passes rows of a flat tensor."""
-        n_pad = (-self.rows * self.n_passes) % _BLOCK
+        n_pad = (-self.rows * self.n_passes) % self.pad
         paddings = tf.concat([[[0, n_pad]], tf.zeros([tf.rank(t) - 1, 2], tf.int32)], 0)
         return tf.pad(t, paddings)
 
@@ -155,16 +158,7 @@ class _Expander:
             return self._mark(self._folded_dense(op, *self._foldable[id(args[0])]))
         if was_expanded:
             args, kwargs = self.repeat((args, kwargs))
-        narrow = single and was_expanded and _plain_dense(op) and op.units <= _NARROW
-        if narrow and self.rows is not None:
-            # The matmul kernels sum a narrow product in an order that depends
-            # on the number of rows: the flat rows are padded to the rows of
-            # the folded layout's block.
-            x = args[0]
-            block = tf.pad(x, [[0, _BLOCK * self.n_passes - tf.shape(x)[0]], [0, 0]])
-            out = _apply(op, (block,), kwargs)[: tf.shape(x)[0]]
-        else:
-            out = _apply(op, args, kwargs)
+        out = _apply(op, args, kwargs)
         if was_expanded:
             self._mark(out)
         return out
@@ -296,6 +290,8 @@ def _apply(op, args, kwargs):
     """One graph operation in inference mode, softmax with row-wise bits."""
     if len(args) == 1 and not kwargs and _softmax_dense(op):
         return _row_softmax(_linear_dense(op, args[0]))
+    if len(args) == 1 and not kwargs and _plain_dense(op) and op.units < _NARROW:
+        return _activate(op, _linear_dense(op, args[0]))
     if len(args) == 1 and not kwargs and _softmax_layer(op):
         return _row_softmax(args[0])
     if _compat.call_has_training_arg(op):
@@ -316,7 +312,12 @@ def _row_softmax(z):
 
 
 def _linear_dense(layer, x):
-    y = tf.matmul(x, layer.kernel)
+    units = layer.units
+    if units < _NARROW:
+        kernel = tf.pad(layer.kernel, [[0, 0], [0, _NARROW - units]])
+        y = tf.matmul(x, kernel)[:, :units]
+    else:
+        y = tf.matmul(x, layer.kernel)
     return y + layer.bias if layer.use_bias else y
 
 
@@ -385,6 +386,8 @@ class MCSampler:
         self._functions = {}
         # (n_passes, n_rows) -> whether the flat layout gives the same bits.
         self._flat_checked = {}
+        # (n_passes, seed) -> the one-row function, or None; oldest first.
+        self._row_functions = {}
 
     def folds(self, n_passes):
         """Whether masks are folded into Dense kernels for ``n_passes`` passes.
@@ -431,13 +434,13 @@ class MCSampler:
         function = tf.function(passes, input_signature=spec)
         return _compat.omit_retracing_warning(function).get_concrete_function()
 
-    def _passes(self, x, n_passes, seed, fold, rows=None):
+    def _passes(self, x, n_passes, seed, fold, rows=None, pad=None):
         model = self._model()
         layers = dropout_layers(model)
         rates = {
             id(layer): rate for layer, rate in zip(layers, self.rates, strict=True)
         }
-        expander = _Expander(n_passes, seed, fold, rates, rows)
+        expander = _Expander(n_passes, seed, fold, rates, rows, pad)
         out = expander.run(model, x)
         if isinstance(out, (list, tuple, dict)):
             raise ValueError("MC prediction needs a network with a single output.")
@@ -460,6 +463,57 @@ class MCSampler:
         if self.n_classes == 2 and n_out == 1:
             out = tf.concat([1.0 - out, out], axis=-1)
         return tf.cast(out, tf.float32)
+
+    def _new_row_function(self, n_passes, seed, pad):
+        """The flat layout for one row, traced with the seed and every shape
+        fixed: TensorFlow then computes the masks once, as constants of the
+        graph, and a call is a few dozen small operations."""
+        fold = self.folds(n_passes)
+
+        def passes(x):
+            return self._passes(x, n_passes, seed, fold, 1, pad)
+
+        spec = tf.TensorSpec((_BLOCK, *self._spec[0].shape[1:]), tf.float32)
+        function = tf.function(passes, input_signature=[spec])
+        return _compat.omit_retracing_warning(function).get_concrete_function()
+
+    def row_function(self, n_passes, seed):
+        """Compiled passes over one row (padded to a block) that give the
+        folded layout's bits, or None where no candidate does.
+
+        Candidates are tried cheapest first: the flat rows padded to a
+        multiple of 8, then of a block. Each is run against the folded layout
+        on a few random rows and kept only if every bit agrees; the result is
+        remembered for ``_ROW_FUNCTIONS`` (n_passes, seed) pairs.
+        """
+        key = (n_passes, seed)
+        with _LOCK:
+            if key in self._row_functions:
+                return self._row_functions[key]
+        found = None
+        row_shape = self._spec[0].shape[1:]
+        if None not in row_shape:
+            folded = self._function(n_passes)
+            seed_t = tf.constant(seed, tf.int64)
+            rng = np.random.default_rng(0)
+            probes = [
+                tf.constant(_pad_rows(rng.standard_normal((1, *row_shape), np.float32)))
+                for _ in range(_ROW_PROBES)
+            ]
+            wanted = [folded(p, seed_t).numpy()[:, :1] for p in probes]
+            for pad in (8, _BLOCK):
+                candidate = self._new_row_function(n_passes, seed, pad)
+                if all(
+                    np.array_equal(candidate(p).numpy(), w)
+                    for p, w in zip(probes, wanted, strict=True)
+                ):
+                    found = candidate
+                    break
+        with _LOCK:
+            if len(self._row_functions) >= _ROW_FUNCTIONS:
+                self._row_functions.pop(next(iter(self._row_functions)))
+            self._row_functions[key] = found
+        return found
 
     def flat_matches(self, n_passes, seed, n_rows):
         """Whether the flat layout gives the folded layout's bits for n_rows.
@@ -510,6 +564,11 @@ class MCSampler:
         """
         X = np.asarray(X, dtype=np.float32)
         n_rows = X.shape[0]
+        if n_rows == 1:
+            fn = self.row_function(n_passes, seed)
+            if fn is not None:
+                samples = fn(tf.constant(_pad_rows(X))).numpy()
+                return samples if mode == "samples" else _mean_and_std(samples)
         step = self.chunk_rows(n_passes, memory_mb)
         seed_t = tf.constant(seed, tf.int64)
         bar = None
@@ -538,10 +597,14 @@ class MCSampler:
 
 
 _BLOCK = 48
+# Random rows on which a one-row function must give the folded layout's bits,
+# and how many one-row functions a sampler keeps.
+_ROW_PROBES = 4
+_ROW_FUNCTIONS = 4
 # Columns of one pass in a folded kernel are padded to a multiple of this.
 _COLUMNS = 16
-# Dense layers of at most this many units read the flat layout padded to a
-# block's rows.
+# Dense layers of fewer units multiply by their kernel padded to this many
+# columns (see _Expander).
 _NARROW = 16
 # Passes x rows x outputs up to which the moments are summed in one NumPy
 # call instead of pass by pass (the same order, hence the same bits).

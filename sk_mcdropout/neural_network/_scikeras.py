@@ -275,6 +275,10 @@ class ScikerasAdapter:
         # X=None is validated like any other X (scikit-learn's "Expected 2D
         # array" error); only scikeras' score path passes y without X.
         common = dict(reset=reset, dtype=np.float32, accept_sparse=False)
+        if not reset and y is None:
+            plain = _plain_rows(self, X)
+            if plain is not None:
+                return plain, None
         if reset or (X is not None and y is not None):
             X, y = validate_data(self, X, y, **common, **self._validate_y_kwargs)
         elif y is None:
@@ -545,6 +549,31 @@ class ScikerasRegressor(ScikerasAdapter, KerasRegressor):
                 f"but its output has {width}."
             )
         super()._check_model_compatibility(y)
+
+
+def _plain_rows(estimator, X):
+    """X as float32 if validate_data would do nothing else to it, else None.
+
+    That is a finite 2D float NumPy array of the fitted width, for an
+    estimator fitted without feature names. It skips validate_data's fixed
+    cost, about as long as the network takes to score one row.
+    """
+    if not (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype in _NATIVE_FLOATS
+        and X.shape[0] > 0
+        and X.shape[1] == getattr(estimator, "n_features_in_", None)
+        and not hasattr(estimator, "feature_names_in_")
+    ):
+        return None
+    with np.errstate(over="ignore"):
+        # Values beyond float32 become inf here; validate_data names them.
+        X = X.astype(np.float32, copy=False)
+    return X if np.isfinite(X).all() else None
+
+
+_NATIVE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _init_parameters(cls):

@@ -115,3 +115,48 @@ def test_small_moments_sum_in_pass_order():
         np.testing.assert_array_equal(
             _mean_and_std(samples), np.stack([mean, np.sqrt(spread / shape[0])])
         )
+
+
+@pytest.mark.parametrize("n_passes", [5, 30])
+def test_a_rows_bits_do_not_depend_on_the_rows_beside_it(make_classifier, n_passes):
+    # Behind two hidden layers the output layer multiplies the passes
+    # themselves. With few passes a block's product is then small enough for
+    # the matmul kernels to sum a narrow product in another order than a
+    # large chunk's, unless its kernel is widened with zero columns.
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(1500, 20, random_state=0)
+    clf = make_classifier(
+        hidden_layer_sizes=(128, 128),
+        n_samples=n_passes,
+        epochs=1,
+        max_chunk_memory=512,
+    ).fit(X, y)
+    full = clf.predict_proba(X)
+    np.testing.assert_array_equal(clf.predict_proba(X[:48]), full[:48])
+    np.testing.assert_array_equal(clf.predict_proba(X[:1]), full[:1])
+
+
+def test_one_row_is_scored_by_a_function_with_constant_masks(
+    binary_data, make_classifier
+):
+    # Scoring one row at a time runs a graph traced for it, whose masks are
+    # constants: no random operation is left to run, and it gives the bits
+    # of the row inside a block. A sampler keeps a few of those graphs.
+    from sk_mcdropout._keras import _sampler
+
+    X, y = binary_data
+    clf = make_classifier(hidden_layer_sizes=(24, 24), epochs=1).fit(X, y)
+    sampler = _network.get_sampler(clf.model_, 2)
+    fn = sampler.row_function(40, clf.mc_seed_)
+    assert fn is not None
+    block = sampler._function(40)(
+        tf.constant(X[:48], tf.float32), tf.constant(clf.mc_seed_, tf.int64)
+    ).numpy()
+    for i in (0, 5):
+        row = np.asarray(X[i : i + 1], np.float32)
+        samples = sampler.run(row, 40, clf.mc_seed_, mode="samples", memory_mb=256)
+        np.testing.assert_array_equal(samples, block[:, i : i + 1])
+    for seed in range(_sampler._ROW_FUNCTIONS + 2):
+        sampler.row_function(40, seed)
+    assert len(sampler._row_functions) == _sampler._ROW_FUNCTIONS

@@ -8,6 +8,7 @@ import threading
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 import tensorflow as tf
@@ -356,6 +357,34 @@ def test_float64_after_float32_fit(binary_data, make_classifier):
     clf = make_classifier(epochs=1).fit(X.astype(np.float32), y)
     proba64 = clf.predict_proba(X.astype(np.float64))
     np.testing.assert_array_equal(proba64, clf.predict_proba(X.astype(np.float32)))
+
+
+def test_plain_arrays_skip_no_check(binary_clf, binary_data, make_classifier):
+    # Float arrays take a short way through validation; every other input
+    # still meets scikit-learn's checks, with the same results.
+    X, y = binary_data
+    row = X[:1].astype(np.float64)
+    expected = binary_clf.predict_proba(row)
+    for same in (
+        row.astype(np.float32),
+        row.tolist(),
+        np.asfortranarray(row),
+        row.astype(">f8"),
+        pd.DataFrame(row),
+    ):
+        np.testing.assert_array_equal(binary_clf.predict_proba(same), expected)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        binary_clf.predict_proba(np.full_like(row, np.nan))
+    with pytest.raises(ValueError, match="too large for dtype\\('float32'\\)"):
+        binary_clf.predict_proba(np.full(row.shape, 1e39))
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        binary_clf.predict_proba(row[0])
+    with pytest.raises(ValueError, match="0 sample"):
+        binary_clf.predict_proba(row[:0])
+    df = pd.DataFrame(X[:, :5], columns=[f"f{i}" for i in range(5)])
+    named = make_classifier(epochs=1).fit(df, y)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        named.predict_proba(X[:1, :5])
 
 
 def test_one_row_predict_proba_is_two_dimensional(
