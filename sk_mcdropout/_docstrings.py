@@ -154,7 +154,8 @@ max_chunk_memory : float, default=256
     Memory budget, in MiB, of one compiled call at prediction time. Rows
     are processed in chunks so that ``n_samples`` x chunk rows x the widest
     layer stays inside it; memory use is bounded whatever the number of
-    rows. Changes speed only, never results.""",
+    rows. A sparse X is made dense one chunk at a time. Changes speed only,
+    never results.""",
     random_state="""\
 random_state : int, RandomState instance or None, default=None
     Seeds weight initialisation, shuffling, training dropout, the rows held
@@ -316,8 +317,13 @@ X_shape_ : tuple of int
 
 MC_DROPOUT_FIT = dict(
     fit_X="""\
-X : array-like of shape (n_rows, n_features)
-    Training data (numeric; a DataFrame records its column names).""",
+X : {array-like, sparse matrix} of shape (n_rows, n_features)
+    Training data (numeric; a DataFrame records its column names). A sparse
+    matrix or array is made dense (float32) once, before training: the
+    training loop gathers each batch from one tensor holding every row, as
+    do Keras' own loop, the ``early_stopping`` split and a regressor's noise
+    estimate, so sparse and dense X train the same network, bit for bit.
+    Prediction densifies a sparse X one chunk of rows at a time.""",
     sample_weight="""\
 sample_weight : array-like of shape (n_rows,), default=None
     Non-negative row weights; rows of weight zero are dropped. None weighs

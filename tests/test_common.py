@@ -80,11 +80,13 @@ EXPECTED_FAILED_CHECKS = {
         "check_mixin_order": _SCIKERAS_MRO,
         "check_estimator_tags_renamed": _SCIKERAS_MORE_TAGS,
         "check_sample_weight_equivalence_on_dense_data": _MINI_BATCHES,
+        "check_sample_weight_equivalence_on_sparse_data": _MINI_BATCHES,
     },
     "MCDropoutRegressor": {
         "check_mixin_order": _SCIKERAS_MRO,
         "check_estimator_tags_renamed": _SCIKERAS_MORE_TAGS,
         "check_sample_weight_equivalence_on_dense_data": _MINI_BATCHES,
+        "check_sample_weight_equivalence_on_sparse_data": _MINI_BATCHES,
     },
     # Only for an instance that rejects rows (coverage below 1).
     "RejectOptionClassifier": {

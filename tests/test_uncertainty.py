@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sk_mcdropout.uncertainty import (
+    _entropy,
     max_probability_uncertainty,
     mutual_information,
     predicted_class_std,
@@ -265,3 +266,19 @@ def test_probability_tolerances():
     ):
         with pytest.raises(ValueError, match=f"found a sum of {worst}\\."):
             max_probability_uncertainty(np.array(rows))
+
+
+def test_entropy_skips_exact_zeros_without_reading_garbage():
+    # Where p is 0 the log is never computed, so its output must start as 0:
+    # memory just freed holds NaN here, which 0 * NaN would carry into the sum.
+    rng = np.random.default_rng(0)
+    for n_rows in (1, 7, 50, 400, 3000):
+        p = rng.dirichlet(np.ones(3), size=n_rows)
+        p[:, 0] = 0.0
+        p /= p.sum(axis=1, keepdims=True)
+        for _ in range(3):
+            freed = np.full(p.shape, np.nan)
+            del freed
+        rest = p[:, 1:]
+        expected = -(rest[:, 0] * np.log(rest[:, 0]) + rest[:, 1] * np.log(rest[:, 1]))
+        assert_array_equal(_entropy(p), expected)

@@ -11,6 +11,7 @@ import threading
 import weakref
 
 import numpy as np
+import scipy.sparse
 
 from .. import _compat
 from . import _backend
@@ -562,12 +563,15 @@ class MCSampler:
         mode "samples" returns (n_passes, n_rows, n_classes); mode "moments"
         returns (2, n_rows, n_classes): the mean and the std over the passes.
         """
-        X = np.asarray(X, dtype=np.float32)
+        sparse = scipy.sparse.issparse(X)
+        if not sparse:
+            X = np.asarray(X, dtype=np.float32)
         n_rows = X.shape[0]
         if n_rows == 1:
             fn = self.row_function(n_passes, seed)
             if fn is not None:
-                samples = fn(tf.constant(_pad_rows(X))).numpy()
+                row = X.toarray().astype(np.float32, copy=False) if sparse else X
+                samples = fn(tf.constant(_pad_rows(row))).numpy()
                 return samples if mode == "samples" else _mean_and_std(samples)
         step = self.chunk_rows(n_passes, memory_mb)
         seed_t = tf.constant(seed, tf.int64)
@@ -577,6 +581,10 @@ class MCSampler:
         parts = []
         for start in range(0, n_rows, step):
             chunk = X[start : start + step]
+            if sparse:
+                # Densified a chunk at a time: a sparse X may be far larger
+                # as a dense array than any chunk.
+                chunk = chunk.toarray().astype(np.float32, copy=False)
             if len(chunk) < _BLOCK and self.flat_matches(n_passes, seed, len(chunk)):
                 # Fewer rows than one block: the flat layout computes only
                 # these rows' passes, with the same bits.
@@ -695,6 +703,15 @@ def deterministic_outputs(model, X, batch_size=8192):
     """Raw outputs of one pass with every layer, Dropout included, in inference
     mode; shape (n_rows, n_outputs)."""
     _backend.ensure_runtime()
+    if scipy.sparse.issparse(X):
+        # Densified a batch at a time, as the sampler densifies its chunks.
+        batches = (X[i : i + batch_size] for i in range(0, X.shape[0], batch_size))
+        return np.concatenate(
+            [
+                deterministic_outputs(model, batch.toarray(), batch_size)
+                for batch in batches
+            ]
+        )
     X = np.asarray(X, dtype=np.float32)
     parts = [
         np.asarray(model(_pad_rows(X[i : i + batch_size]), training=False))[

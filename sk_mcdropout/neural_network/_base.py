@@ -388,7 +388,7 @@ class MCDropoutMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Data that fixes the input width.
         y : array-like of shape (n_rows,) or (n_rows, n_outputs)
             Targets that fix the output.

@@ -309,7 +309,7 @@ class MCDropoutClassifier(MCDropoutMixin, ScikerasClassifier):
         tags.estimator_type = "classifier"
         tags.classifier_tags = ClassifierTags(multi_class=True, multi_label=False)
         tags.target_tags.required = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         tags.input_tags.allow_nan = False
         tags.non_deterministic = False
         return tags
@@ -408,7 +408,7 @@ class MCDropoutClassifier(MCDropoutMixin, ScikerasClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Input data.
 
         Returns
@@ -423,7 +423,7 @@ class MCDropoutClassifier(MCDropoutMixin, ScikerasClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Input data.
 
         Returns
@@ -439,7 +439,7 @@ class MCDropoutClassifier(MCDropoutMixin, ScikerasClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Input data.
 
         Returns
@@ -458,7 +458,7 @@ class MCDropoutClassifier(MCDropoutMixin, ScikerasClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Input data.
 
         Returns
@@ -475,7 +475,7 @@ class MCDropoutClassifier(MCDropoutMixin, ScikerasClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Input data.
 
         Returns
@@ -491,7 +491,7 @@ class MCDropoutClassifier(MCDropoutMixin, ScikerasClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Input data.
         y : array-like of shape (n_rows,)
             True labels.

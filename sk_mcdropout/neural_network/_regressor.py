@@ -416,7 +416,7 @@ default=None
         tags.target_tags.required = True
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         tags.input_tags.allow_nan = False
         tags.non_deterministic = False
         return tags
@@ -567,7 +567,7 @@ default=None
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Data that fixes the input width.
         y : array-like of shape (n_rows,) or (n_rows, n_outputs)
             Targets that fix the output.
@@ -652,7 +652,7 @@ default=None
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Input data.
         return_std : bool, default=False
             Also return the predictive standard deviation (model spread and
@@ -677,7 +677,7 @@ default=None
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Input data.
         kind : {"total", "epistemic", "aleatoric"}, default="total"
             ``"total"``: the predictive std, ``sqrt(epistemic**2 +
@@ -706,7 +706,7 @@ default=None
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Input data.
         return_noise_std : bool, default=False
             Also return each pass's observation noise std, for instance to
@@ -744,7 +744,7 @@ default=None
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Input data.
 
         Returns
@@ -761,7 +761,7 @@ default=None
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Input data.
         y : array-like of shape (n_rows,) or (n_rows, n_outputs)
             True targets.

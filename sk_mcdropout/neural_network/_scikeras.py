@@ -35,6 +35,7 @@ import inspect
 from collections import defaultdict
 
 import numpy as np
+import scipy.sparse as sp
 from scikeras.utils import metric_name
 from scikeras.wrappers import KerasClassifier, KerasRegressor
 from sklearn import config_context
@@ -271,18 +272,33 @@ class ScikerasAdapter:
 
     def _validate_data(self, X=None, y=None, reset=False):
         # Replaces scikeras' check_X_y: scikit-learn's own wording, feature
-        # names, no sparse input, and float32 whatever the dtype seen at fit.
-        # X=None is validated like any other X (scikit-learn's "Expected 2D
-        # array" error); only scikeras' score path passes y without X.
-        common = dict(reset=reset, dtype=np.float32, accept_sparse=False)
+        # names, sparse input as MLPClassifier takes it, and float32 whatever
+        # the dtype seen at fit. X=None is validated like any other X
+        # (scikit-learn's "Expected 2D array" error); only scikeras' score path
+        # passes y without X.
+        common = dict(reset=reset, dtype=np.float32)
         if not reset and y is None:
             plain = _plain_rows(self, X)
             if plain is not None:
                 return plain, None
         if reset or (X is not None and y is not None):
-            X, y = validate_data(self, X, y, **common, **self._validate_y_kwargs)
+            # Training: the compiled epoch loop holds the rows as one tensor
+            # and gathers every batch from it, as do Keras' own loop, the
+            # early-stopping split and the noise calibration; a dense copy
+            # keeps each of them, and their bits, as for dense input.
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                **common,
+                **self._validate_y_kwargs,
+            )
+            if sp.issparse(X):
+                X = X.toarray()
         elif y is None:
-            X = validate_data(self, X, **common)
+            # Prediction slices rows into chunks, densified one at a time.
+            X = validate_data(self, X, accept_sparse="csr", **common)
         else:
             y = self._validate_y_alone(y)
         if y is not None:

@@ -5,9 +5,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn import config_context
 from sklearn.base import clone, is_classifier
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import make_column_transformer
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import (
     GridSearchCV,
@@ -15,7 +17,7 @@ from sklearn.model_selection import (
     train_test_split,
 )
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sk_mcdropout import MCDropoutClassifier
 
@@ -26,7 +28,7 @@ def test_is_a_classifier_with_honest_tags():
     tags = clf.__sklearn_tags__()
     assert tags.estimator_type == "classifier"
     assert tags.target_tags.required
-    assert not tags.input_tags.sparse
+    assert tags.input_tags.sparse
     assert not tags.non_deterministic
 
 
@@ -144,3 +146,26 @@ def test_string_class_labels(multiclass_data, make_classifier):
     np.testing.assert_array_equal(clf.classes_, names[[0, 50, 100]])
     assert set(clf.predict(X)) <= set(names)
     assert clf.score(X, names) > 0.7
+
+
+def test_one_hot_columns_given_sparse_train_the_same_network(make_classifier):
+    # A ColumnTransformer with one-hot columns returns a sparse matrix by
+    # default; the network must see the same numbers as with dense output.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"colour": rng.choice(list("abcdefgh"), 200), "size": rng.normal(size=200)}
+    )
+    y = frame["colour"].isin(list("abc")).to_numpy() ^ (frame["size"] > 1)
+
+    def pipeline(sparse_output):
+        encode = make_column_transformer(
+            (OneHotEncoder(sparse_output=sparse_output), ["colour"]),
+            remainder="passthrough",
+        )
+        return make_pipeline(encode, make_classifier(epochs=3)).fit(frame, y)
+
+    sparse, dense = pipeline(True), pipeline(False)
+    assert sp.issparse(sparse[:-1].transform(frame))
+    np.testing.assert_array_equal(
+        sparse.predict_proba(frame), dense.predict_proba(frame)
+    )

@@ -10,7 +10,6 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 import tensorflow as tf
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
@@ -259,8 +258,6 @@ def test_regressor_parameter_and_predict_errors(reg):
         reg.predict(np.ones((3, 2)))
     with pytest.raises(ValueError, match="Input y contains NaN"):
         MCDropoutRegressor(**KW).fit(X, np.where(np.arange(20) == 3, np.nan, X[:, 0]))
-    with pytest.raises(TypeError, match="Sparse data was passed"):
-        MCDropoutRegressor(**KW).fit(sp.csr_matrix(X), X[:, 0])
     switched = copy.deepcopy(reg).set_params(noise="heteroscedastic")
     with pytest.raises(ValueError, match="noise='heteroscedastic' was set after"):
         switched.predict(X)
@@ -406,16 +403,6 @@ def test_wrong_feature_count_uses_sklearn_wording(binary_clf, binary_data):
     ):
         with pytest.raises(ValueError, match=msg):
             getattr(binary_clf, method)(X[:, :29])
-
-
-@pytest.mark.parametrize("fmt", ["csr_matrix", "csr_array"])
-def test_sparse_input_is_refused(binary_clf, binary_data, fmt, make_classifier):
-    X, y = binary_data
-    sparse = getattr(sp, fmt)(X)
-    with pytest.raises(TypeError, match="Sparse data was passed"):
-        make_classifier().fit(sparse, y)
-    with pytest.raises(TypeError, match="Sparse data was passed"):
-        binary_clf.predict_proba(sparse)
 
 
 def test_single_class_is_refused(binary_data, make_classifier):

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification
@@ -310,6 +311,30 @@ def test_mc_measure_through_pipeline_with_cross_fitting(cancer):
     restored = pickle.loads(pickle.dumps(clf))
     assert_array_equal(restored.predict(X_test), clf.predict(X_test))
     assert 0.75 < (~clf.reject(X_test)).mean() <= 1.0
+
+
+def test_sparse_rows_are_rejected_as_their_dense_form(cancer):
+    # Out-of-fold fits, the novelty guard and the threshold all see the MC
+    # passes of the same rows, whether X is sparse or dense.
+    X_train, X_test, y_train, _ = cancer
+    X_train, y_train = X_train[:200], y_train[:200]
+    net = MCDropoutClassifier(
+        hidden_layer_sizes=(4,), epochs=2, n_samples=5, random_state=0
+    )
+    fitted = [
+        RejectOptionClassifier(
+            net, measure="mutual_information", novelty_quantile=0.9, cv=2
+        ).fit(X, y_train)
+        for X in (X_train, sp.csr_matrix(X_train))
+    ]
+    dense, sparse = fitted
+    assert sparse.threshold_ == dense.threshold_
+    assert sparse.novelty_threshold_ == dense.novelty_threshold_
+    assert_array_equal(sparse.predict(sp.csc_matrix(X_test)), dense.predict(X_test))
+    assert_array_equal(
+        sparse.rejection_scores(sp.csr_array(X_test)).novelty,
+        dense.rejection_scores(X_test).novelty,
+    )
 
 
 def test_ties_in_the_measure_are_broken_by_the_mean_probability(lookup):
