@@ -102,6 +102,9 @@ def test_classifier_prediction_on_sparse_equals_dense(clf, fmt, max_chunk_memory
         "predict_proba_deterministic",
     ):
         assert_array_equal(getattr(est, method)(S), getattr(est, method)(X), method)
+        # One row takes its own compiled path.
+        one = sp.csr_array(S)[:1]
+        assert_array_equal(getattr(est, method)(one), getattr(est, method)(X[:1]))
     assert est.score(S, Y) == est.score(X, Y)
 
 
