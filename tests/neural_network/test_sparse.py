@@ -144,3 +144,19 @@ def test_prediction_densifies_one_chunk_of_rows_at_a_time(clf, densified, fmt):
     assert sum(densified) == X.shape[0]
     assert len(densified) > 1
     assert max(densified) < X.shape[0]
+
+
+def test_wide_sparse_input_is_densified_within_the_memory_budget(densified):
+    # One-hot input can be far wider than the network: a densified chunk
+    # counts against max_chunk_memory too.
+    rng = np.random.RandomState(0)
+    wide = sp.random(600, 20_000, density=1e-3, format="csr", random_state=rng)
+    y = rng.randint(0, 2, 600)
+    est = MCDropoutClassifier(**{**KW, "max_chunk_memory": 64}).fit(wide, y)
+    expected = est.predict_proba(wide.toarray())
+    densified.clear()
+    assert_array_equal(est.predict_proba(wide), expected)
+    # 64 MiB holds 419 rows of 20,000 float32 columns twice over, fewer
+    # beside the masked kernels; all 600 at once would take 92 MiB.
+    assert max(densified) * 20_000 * 4 * 2 <= 64 * 2**20
+    assert sum(densified) == 600
