@@ -171,7 +171,10 @@ def test_predictions_from_several_threads_are_identical(binary_clf, binary_data)
 
 
 def test_fitted_networks_are_collected_after_del(binary_data, make_classifier):
-    # The sampler cache must not keep a network (and its traced graphs) alive.
+    # The sampler cache must not keep a network (and its traced graphs) alive;
+    # only the bounded pool of built-in networks does, until it drops them.
+    from sk_mcdropout._keras import _pool
+
     X, y = binary_data
     refs = []
     for seed in range(3):
@@ -180,6 +183,7 @@ def test_fitted_networks_are_collected_after_del(binary_data, make_classifier):
         clf.predict_proba_samples(X[:10])
         refs.append(weakref.ref(clf.model_))
         del clf
+    _pool.clear()
     gc.collect()
     assert [ref() for ref in refs] == [None, None, None]
 
@@ -189,9 +193,10 @@ def test_networks_trained_without_a_twin_are_collected_after_del(
 ):
     # Networks too large for the twin cache train their own compiled loop,
     # which is cached per network and must go with it.
-    from sk_mcdropout._keras import _training
+    from sk_mcdropout._keras import _pool, _training
 
     monkeypatch.setattr(_training, "_MAX_TWIN_BYTES", 0)
+    monkeypatch.setattr(_pool, "_MAX_BYTES", 0)
     X, y = binary_data
     refs = []
     for seed in range(2):

@@ -14,6 +14,8 @@ module:
 - ``_losses``: the regression loss;
 - ``_training``: the training loop (whole epochs per compiled call) and
   scikit-learn's stopping rules;
+- ``_pool``: built-in networks kept per architecture and re-initialised from
+  each fit's seed;
 - ``_serialization``: networks and Keras objects to and from bytes and JSON,
   and the networks in an estimator's pickled state;
 - ``_export``: a fitted network at its ``n_samples`` as a fixed ensemble of
@@ -58,6 +60,7 @@ from ._export import (
     save_saved_model,
 )
 from ._losses import MIN_VARIANCE, gaussian_nll_loss
+from ._pool import lease as lease_network
 from ._sampler import (
     MCSampler,
     deterministic_outputs,
@@ -117,6 +120,7 @@ __all__ = [
     "get_sampler",
     "is_keras_object",
     "is_network",
+    "lease_network",
     "keras_object_config",
     "keras_object_from_config",
     "limit_tf_threads",

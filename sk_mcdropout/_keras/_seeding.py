@@ -17,7 +17,7 @@ _FIT_LOCK = threading.RLock()
 
 
 @contextlib.contextmanager
-def seeded(seed):
+def seeded(seed, stream=None):
     """Seed Keras and TensorFlow inside the block, one thread at a time.
 
     Inside the block Keras draws layer and initialiser seeds from a private
@@ -29,14 +29,16 @@ def seeded(seed):
     does, and never switches it off).
 
     The block holds a process-wide lock, so fits from several threads give
-    exactly what they give one after another.
+    exactly what they give one after another. ``stream``, a
+    ``random.Random(seed)`` (or a subclass that records what is drawn), replaces
+    the private stream Keras draws from.
     """
     _backend.ensure_runtime()
     with _FIT_LOCK:
         saved_keras = _compat.keras_seed_state()
         saved_tf = _compat.tf_global_seed()
         try:
-            _compat.set_keras_seed_state((random.Random(seed), None))
+            _compat.set_keras_seed_state((stream or random.Random(seed), None))
             _compat.set_tf_global_seed((seed, random.Random(seed)))
             yield
         finally:

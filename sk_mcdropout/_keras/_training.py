@@ -10,8 +10,10 @@ sample weights, regularisation), the metrics, the optimizer (any Keras
 optimizer, whose state stays on the model for warm starts), BatchNormalization
 updates and training dropout are exactly Keras'.
 
-Tracing that loop costs more than many epochs of small data, and every fit
-builds a new network (every fold and candidate of a grid search). So the loop
+Tracing that loop costs more than many epochs of small data. The built-in
+networks are kept per architecture and re-initialised for each fit (see
+``_pool``), so they trace their own loops once. Any other network is new in
+every fit (every fold and candidate of a grid search), so its loop
 is traced once per architecture (layers and their configuration, loss,
 metrics, optimizer) and kept with a twin network of that architecture: a fit
 copies its network's state (weights, dropout seed states, optimizer state)
@@ -273,7 +275,9 @@ _MAX_ARCHITECTURES = 8
 _MAX_TWIN_BYTES = 32 * 2**20
 
 
-def _state(model):
+def state_variables(model):
+    """Every variable a fit changes or starts from: weights, seed states,
+    optimizer state."""
     return [
         *model.trainable_variables,
         *model.non_trainable_variables,
@@ -282,7 +286,7 @@ def _state(model):
 
 
 def _copy_state(source, target):
-    for a, b in zip(_state(source), _state(target), strict=True):
+    for a, b in zip(state_variables(source), state_variables(target), strict=True):
         b.assign(a)
 
 
@@ -320,17 +324,32 @@ def _make_twin(model):
         twin = keras.models.model_from_json(model.to_json())
         twin.compile_from_config(model.get_compile_config())
     twin.optimizer.build(twin.trainable_variables)
-    shapes = [(tuple(v.shape), v.dtype) for v in _state(model)]
-    if shapes != [(tuple(v.shape), v.dtype) for v in _state(twin)]:
+    shapes = [(tuple(v.shape), v.dtype) for v in state_variables(model)]
+    if shapes != [(tuple(v.shape), v.dtype) for v in state_variables(twin)]:
         return None
     return twin
+
+
+# Networks kept for many fits (see ``_pool``): they trace their own loops
+# once and need no twin.
+_OWN_LOOPS = weakref.WeakSet()
+
+
+def trains_own_loop(model):
+    """Let ``model``, kept for many fits, train its own loops, without a twin."""
+    _OWN_LOOPS.add(model)
 
 
 @contextlib.contextmanager
 def _twin(model):
     """A twin of ``model`` with traced loops, held for this fit, or None."""
+    if model in _OWN_LOOPS:
+        yield None
+        return
     key = _architecture(model)
-    size = sum(math.prod(v.shape) * np.dtype(v.dtype).itemsize for v in _state(model))
+    size = sum(
+        math.prod(v.shape) * np.dtype(v.dtype).itemsize for v in state_variables(model)
+    )
     if key is None or size > _MAX_TWIN_BYTES:
         yield None
         return
@@ -403,7 +422,10 @@ def _fit_fast(
         # state) before training and gives it back after each epoch, before
         # the callbacks see the model.
         net = model if twin is None else twin
-        _build(net, tuple(t[:2] for t in data))
+        with _LOOPS_LOCK:
+            traced = bool(_LOOPS.get(net))
+        if not traced:  # a traced loop's state exists already
+            _build(net, tuple(t[:2] for t in data))
         train_epoch = _loop(net, "train", data, batch_size)
         if validation_data is not None:
             val = _as_tensors(*validation_data)

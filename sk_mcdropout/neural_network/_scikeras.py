@@ -32,6 +32,7 @@ import contextvars
 import difflib
 import functools
 import inspect
+import json
 from collections import defaultdict
 
 import numpy as np
@@ -73,6 +74,33 @@ _ROUTED_ELSEWHERE = tuple(
 )
 # What scikeras passes to a build function besides the routed keywords.
 _BUILD_ARGUMENTS = frozenset({"meta", "compile_kwargs", "params"})
+# Parameters that change how a network is trained or used, never the network
+# or its compilation: fits differing only in these share kept networks.
+_NOT_ARCHITECTURE = frozenset(
+    {
+        "batch_size",
+        "calibration_fraction",
+        "callbacks",
+        "class_weight",
+        "early_stopping",
+        "epochs",
+        "max_chunk_memory",
+        "memory",
+        "n_iter_no_change",
+        "n_samples",
+        "random_state",
+        "shuffle",
+        "tol",
+        "validation_batch_size",
+        "validation_fraction",
+        "validation_split",
+        "verbose",
+        "warm_start",
+    }
+)
+# What the built-in builders read from scikeras' metadata (the row count only
+# for concrete dropout's regularisers).
+_ARCHITECTURE_META = ("n_features_in_", "n_classes_", "n_outputs_", "target_type_")
 
 
 class ScikerasAdapter:
@@ -208,9 +236,50 @@ class ScikerasAdapter:
         # the process-wide seeding lock (the training loop draws nothing from
         # global state; Keras' own loop takes the lock itself).
         seed = _FIT_SEED.get(None)
+        key = None if seed is None else self._architecture_key()
+        if key is not None:
+            # The built-in network: a kept one of this architecture, reset
+            # to the values this seed gives a new one, saves building,
+            # compiling and tracing.
+            build = super()._build_keras_model
+
+            def build_compiled():
+                model = self._prepare_network(build())
+                model.compile(**self._get_compile_kwargs())
+                return model
+
+            return _keras.lease_network(key, self, seed, build_compiled)
         with _keras.seeded(seed) if seed is not None else contextlib.nullcontext():
             model = super()._build_keras_model()
         return self._prepare_network(model)
+
+    def _architecture_key(self):
+        """What the built-in network and its compilation depend on, or None.
+
+        None (build per fit) for a user's network or build function, and for
+        parameters that cannot be compared by value (an optimizer, loss or
+        metric instance, a lambda).
+        """
+        if self.model is not None or getattr(self, "build_fn", None) is not None:
+            return None
+        params = {
+            name: value
+            for name, value in self.get_params(deep=False).items()
+            if name not in _NOT_ARCHITECTURE
+            and not name.startswith(("fit__", "predict__", "callbacks__"))
+        }
+        meta = {name: getattr(self, name, None) for name in _ARCHITECTURE_META}
+        meta["X_dtype_"] = str(getattr(self, "X_dtype_", None))
+        if isinstance(self.p, str):
+            meta["n_rows"] = int(self.X_shape_[0])
+        try:
+            return (
+                type(self).__qualname__,
+                json.dumps(params, sort_keys=True, default=_by_name),
+                json.dumps(meta, sort_keys=True, default=_by_name),
+            )
+        except TypeError:
+            return None
 
     def _get_compile_kwargs(self):
         kwargs = super()._get_compile_kwargs()
@@ -598,6 +667,16 @@ def _init_parameters(cls):
         for p in inspect.signature(cls.__init__).parameters.values()
         if p.name != "self" and p.kind is not p.VAR_KEYWORD
     }
+
+
+def _by_name(value):
+    """A JSON stand-in for a class or module-level function; TypeError otherwise."""
+    if isinstance(value, np.generic):
+        return value.item()
+    qualname = getattr(value, "__qualname__", "")
+    if (isinstance(value, type) or inspect.isfunction(value)) and "<" not in qualname:
+        return f"{value.__module__}.{qualname}"
+    raise TypeError(f"{type(value).__name__} is not compared by value")
 
 
 def _did_you_mean(name, candidates):

@@ -273,14 +273,19 @@ def test_fits_in_threads_equal_fits_one_after_another(binary_data, make_classifi
 def test_twin_trains_exactly_like_the_network_itself(
     binary_data, monkeypatch, make_classifier
 ):
-    # Fits of an architecture seen before run on a twin network whose
-    # compiled loop is already traced; the fitted model is the same
-    # bit for bit as training the network's own loop.
+    # Fits of a user's network of an architecture seen before run on a twin
+    # network whose compiled loop is already traced; the fitted model is the
+    # same bit for bit as training the network's own loop.
     from sk_mcdropout._keras import _training
 
     X, y = binary_data
     log = WeightLog()
-    params = dict(epochs=3, validation_split=0.2, callbacks=[log])
+    params = dict(
+        epochs=3,
+        validation_split=0.2,
+        callbacks=[log],
+        model=_network.build_mlp,
+    )
     make_classifier(**params).fit(X, y)  # leaves a twin of this architecture
     twin = make_classifier(**params).fit(X, y)
     twin_logs = log.logs
