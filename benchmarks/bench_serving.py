@@ -21,7 +21,9 @@ Also prints the largest difference between the two samplers' predictions
 (output layers of fewer than 16 units now multiply by their kernel widened
 with zero columns, which moves the last bits) and the size and operations of
 the ONNX file.
-Only ratios measured in one run mean anything on a shared machine.
+onnxruntime runs without spinning threads, which would otherwise slow every
+TensorFlow call timed beside it. Only ratios measured in one run mean
+anything on a shared machine.
 """
 
 import argparse
@@ -117,8 +119,13 @@ def main():
             _scikeras._plain_rows = now_plain
 
     proto = to_onnx(clf, row)
+    # onnxruntime's threads spin after each run by default, taking the cores
+    # from the TensorFlow calls timed in turn with it; a server sharing the
+    # process would switch that off too.
+    options = ort.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(
-        proto.SerializeToString(), providers=["CPUExecutionProvider"]
+        proto.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
     folder = to_saved_model(clf, os.path.join(tempfile.mkdtemp(), "saved"))
     serve = tf.saved_model.load(folder).signatures["serving_default"]
