@@ -50,12 +50,19 @@ def reg():
 def densified(monkeypatch):
     """Rows of every CSR matrix or array made dense during the test."""
     rows = []
+    # Older SciPy's csr_array.toarray calls csr_matrix's: count the outer call.
+    depth = [0]
     for container in (sp.csr_matrix, sp.csr_array):
         original = container.toarray
 
         def toarray(self, *args, _original=original, **kwargs):
-            rows.append(self.shape[0])
-            return _original(self, *args, **kwargs)
+            if not depth[0]:
+                rows.append(self.shape[0])
+            depth[0] += 1
+            try:
+                return _original(self, *args, **kwargs)
+            finally:
+                depth[0] -= 1
 
         monkeypatch.setattr(container, "toarray", toarray)
     return rows
