@@ -19,18 +19,21 @@ number of splits done when the script stops starting new ones. Methods:
   the 2-core budget), ``n_samples=100`` passes (the paper: 10,000), no
   weight decay, no search over p or tau. Variants of the noise:
 
-  - ``calibration_fraction=None``: homoscedastic noise estimated on the
-    training rows (the old default);
-  - ``calibration_fraction=0.1`` (the new default): the weights are fitted on
-    90% of the training rows and the noise variance is the maximum
-    likelihood estimate on the other 10%, given the spread of the passes;
-  - ``noise="heteroscedastic"``: a variance head trained with the Gaussian
-    NLL, then scaled by a factor fitted on the same 10% held-out rows;
+  - the estimator's defaults (``noise="heteroscedastic"``,
+    ``calibration_fraction=0.1``, ``calibration_refit=True``): a variance
+    head trained with the Gaussian NLL; a network on 90% of the training
+    rows gives the factor on it that maximises the likelihood of the other
+    10%, given the spread of the passes; then the weights are fitted again on
+    every row, keeping that factor (two fits);
+  - ``noise="homoscedastic"``: the same scheme for one noise variance, the
+    network trained with mean squared error (two fits);
+  - ``noise="homoscedastic", calibration_refit=False``: the weights on 90% of
+    the rows, the noise variance on the other 10% (the former default; one
+    fit);
 
-- the same network without MC: the fitted network of
-  ``calibration_fraction=0.1``, one deterministic pass (dropout off), with a
-  homoscedastic noise std equal to its root mean squared residual on the same
-  held-out rows;
+- the same network without MC: the fitted network of the last variant, one
+  deterministic pass (dropout off), with a homoscedastic noise std equal to
+  its root mean squared residual on the same held-out rows;
 - ``BayesianRidge``; ``GaussianProcessRegressor`` (constant x RBF with one
   length-scale per feature + white noise, ``normalize_y=True``);
 - NGBoost (``NGBRegressor`` with its defaults: Normal, 500 trees, learning rate
@@ -48,8 +51,8 @@ interval levels (:mod:`sk_mcdropout.metrics`); then whether the new default
 meets its targets on each set.
 
 Run from the repository root: ``python benchmarks/uci_protocol.py``. One
-split of the four sets costs about 100 CPU-seconds, mostly the tracing and
-compiling of three small Keras fits per set: about half an hour on an idle
+split of the four sets costs about 150 CPU-seconds, mostly the tracing and
+compiling of five small Keras fits per set: about 45 minutes on an idle
 2-core machine. To share the splits between processes, run e.g.
 ``--first-split 0 --splits 10 --save a.json`` and ``--first-split 10
 --splits 10 --no-ngboost --save b.json``, then ``--load a.json b.json``.
@@ -97,13 +100,13 @@ NETWORK = dict(
     batch_size=64,
     n_samples=100,
 )
-NEW = "MC dropout, noise on 10% held out"
-OLD = "MC dropout, noise on training rows (old)"
-HETERO = "MC dropout, heteroscedastic head"
+NEW = "MC dropout, defaults (hetero, refit)"
+OLD = "MC dropout, homo, hold-out (old)"
+HOMO = "MC dropout, homo, refit"
 MC_VARIANTS = {
-    OLD: dict(calibration_fraction=None),
-    NEW: dict(calibration_fraction=0.1),
-    HETERO: dict(noise="heteroscedastic", calibration_fraction=0.1),
+    NEW: {},
+    HOMO: dict(noise="homoscedastic"),
+    OLD: dict(noise="homoscedastic", calibration_refit=False),
 }
 NO_MC = "same network, no MC"
 PEERS = ("BayesianRidge", "GaussianProcessRegressor", "NGBoost")
@@ -176,7 +179,7 @@ def run_split(X, y, seed):
         reg = MCDropoutRegressor(**NETWORK, **params, random_state=seed)
         reg.fit(X_tr, y_tr)
         out[name] = scores(y_te, *reg.predict(X_te, return_std=True))
-        if name == NEW:
+        if name == OLD:
             # The same fitted network, one deterministic pass, with its noise
             # estimated on the rows its weights were not fitted on.
             _, cal = calibration_split(
@@ -342,7 +345,7 @@ def check_targets(summary, results):
         f"paired SE {paired_sem:.3f})"
     )
     # The evidence behind the default: paired differences on the same splits.
-    for other in (OLD, HETERO):
+    for other in (OLD, HOMO):
         d = np.asarray(results[NEW])[:, nll] - np.asarray(results[other])[:, nll]
         print(
             f"  NLL of the new default minus {other!r}: {d.mean():+.3f} "

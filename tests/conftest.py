@@ -94,13 +94,13 @@ def trainings(monkeypatch):
     from sk_mcdropout.neural_network._base import MCDropoutMixin
 
     calls = []
-    train = MCDropoutMixin._train_network
+    train = MCDropoutMixin._train
 
     def counting(self, *args, **kwargs):
         calls.append(type(self).__name__)
         return train(self, *args, **kwargs)
 
-    monkeypatch.setattr(MCDropoutMixin, "_train_network", counting)
+    monkeypatch.setattr(MCDropoutMixin, "_train", counting)
     return calls
 
 

@@ -80,7 +80,12 @@ from ._serialization import (
     network_from_bytes,
     network_to_bytes,
 )
-from ._training import StoppingRule, fallback_reason
+from ._training import (
+    StoppingRule,
+    fallback_reason,
+    initial_state,
+    restore_initial_state,
+)
 from ._training import fit as train
 
 __all__ = [
@@ -118,9 +123,11 @@ __all__ = [
     "fallback_reason",
     "gaussian_nll_loss",
     "get_sampler",
+    "initial_state",
     "is_keras_object",
     "is_network",
     "lease_network",
+    "restore_initial_state",
     "keras_object_config",
     "keras_object_from_config",
     "limit_tf_threads",

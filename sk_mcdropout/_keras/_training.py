@@ -285,6 +285,25 @@ def state_variables(model):
     ]
 
 
+def initial_state(model):
+    """The values every variable of a compiled, untrained ``model`` starts
+    from, for ``restore_initial_state`` to train it again from the start."""
+    if not model.optimizer.built:
+        # Built now rather than by the first step, so that its slots are in
+        # the state; they start at the same values either way.
+        model.optimizer.build(model.trainable_variables)
+    return [variable.numpy() for variable in state_variables(model)]
+
+
+def restore_initial_state(model, values):
+    """Put ``model`` back in the state ``initial_state`` recorded: the network
+    then trains exactly as it did from there."""
+    for variable, value in zip(state_variables(model), values, strict=True):
+        variable.assign(value)
+    model.reset_metrics()
+    model.stop_training = False
+
+
 def _copy_state(source, target):
     for a, b in zip(state_variables(source), state_variables(target), strict=True):
         b.assign(a)

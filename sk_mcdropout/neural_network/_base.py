@@ -217,10 +217,15 @@ class MCDropoutMixin:
             self._train_seed if fresh else derive_seed(self._train_seed, initial_epoch)
         )
         before = None if fresh else self._training_state()
+        # Whether this call trains a new network or continues one, for the
+        # training of a subclass (a regressor refits only a new network).
+        self._fresh_start = fresh
         try:
             self._encode_and_train(X, y, sample_weight, warm_start, seed, fit_args)
         except _Diverged:
             pass  # _check_weights refuses the network and restores the state
+        finally:
+            del self._fresh_start
         self._check_weights(before)
 
     @Substitution(**MC_DROPOUT_FIT)

@@ -80,6 +80,7 @@ _NOT_ARCHITECTURE = frozenset(
     {
         "batch_size",
         "calibration_fraction",
+        "calibration_refit",
         "callbacks",
         "class_weight",
         "early_stopping",

@@ -41,6 +41,7 @@ def reg(data):
     return MCDropoutRegressor(
         hidden_layer_sizes=(32, 32),
         p=0.1,
+        noise="homoscedastic",
         epochs=60,
         learning_rate=0.01,
         n_samples=50,
@@ -50,8 +51,8 @@ def reg(data):
 
 @pytest.fixture(scope="module")
 def small(data, make_regressor):
-    """The small seeded regressor of the test recipe, fitted on ``data``."""
-    return make_regressor().fit(*data)
+    """The small seeded homoscedastic regressor, fitted on ``data``."""
+    return make_regressor(noise="homoscedastic").fit(*data)
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +132,10 @@ def test_heteroscedastic_noise_follows_the_data(hetero):
     np.testing.assert_allclose(np.sqrt(np.mean(noise_std**2)), high, rtol=1e-9)
 
 
-def test_reproducible_and_invariant_to_rows(data, small, make_regressor):
+def test_reproducible_and_invariant_to_rows(data, make_regressor):
+    # The defaults: a heteroscedastic head, calibrated, then refitted.
     X, y = data
+    small = make_regressor().fit(X, y)
     again = make_regressor().fit(X, y)
     mean, std = small.predict(X, return_std=True)
     np.testing.assert_array_equal(again.predict(X, return_std=True), (mean, std))
@@ -169,7 +172,7 @@ def test_n_samples_changes_prediction_not_the_noise(data, small):
 
 def test_zero_dropout_is_the_deterministic_network(data, make_regressor):
     X, y = data
-    reg = make_regressor(p=0.0).fit(X, y)
+    reg = make_regressor(p=0.0, noise="homoscedastic").fit(X, y)
     np.testing.assert_allclose(reg.predict(X), reg.predict_deterministic(X), atol=1e-5)
     assert reg.predict_uncertainty(X, kind="epistemic").max() == 0.0
     np.testing.assert_allclose(reg.predict_uncertainty(X), reg.noise_std_[0])
@@ -250,7 +253,7 @@ def test_grid_search_and_cross_validate(data, make_regressor):
     candidates = [
         {"p": [0.05, 0.2]},
         {"n_samples": [5, 10]},
-        {"noise": ["heteroscedastic"]},
+        {"noise": ["homoscedastic"]},
     ]
     grid = GridSearchCV(make_regressor(epochs=3), candidates, cv=2).fit(X, y)
     assert len(grid.cv_results_["params"]) == 5
@@ -283,12 +286,13 @@ def test_user_network(data, make_regressor):
         return keras.Model(inputs, keras.layers.Dense(1)(hidden))
 
     X, y = data
-    reg = make_regressor(model=build, p=0.3).fit(X, y)
+    reg = make_regressor(model=build, p=0.3, noise="homoscedastic").fit(X, y)
     assert reg.model_.layers[2].rate == 0.3
     assert reg.predict(X, return_std=True)[1].shape == (len(X),)
-    # The same network has too few outputs for a heteroscedastic fit.
+    # The same network has too few outputs for the default, heteroscedastic,
+    # noise.
     with pytest.raises(ValueError, match="2 columns"):
-        make_regressor(model=build, noise="heteroscedastic").fit(X, y)
+        make_regressor(model=build).fit(X, y)
 
 
 @pytest.mark.parametrize("noise", ["homoscedastic", "heteroscedastic"])
@@ -332,7 +336,7 @@ def test_partial_fit_trains_one_epoch_per_batch_and_reestimates_the_noise(
     X, y = data
     order = np.random.default_rng(0).permutation(len(X))
     (X1, y1), (X2, y2) = ((X[rows], y[rows]) for rows in np.split(order, 2))
-    reg = make_regressor()
+    reg = make_regressor(noise="homoscedastic")
     reg.partial_fit(X1, y1)
     weights, noise = reg.model_.get_weights(), reg.noise_std_.copy()
     network = reg.model_
@@ -353,7 +357,9 @@ def test_partial_fit_trains_one_epoch_per_batch_and_reestimates_the_noise(
 
 def test_partial_fit_without_calibration_uses_the_batch(data, make_regressor):
     X, y = data
-    reg = make_regressor(calibration_fraction=None, n_samples=100)
+    reg = make_regressor(
+        calibration_fraction=None, n_samples=100, noise="homoscedastic"
+    )
     reg.partial_fit(X[:100], y[:100]).partial_fit(X[100:], y[100:])
     # The mean squared residual of the passes on the second batch's rows.
     means = reg.predict_samples(X[100:])
@@ -384,6 +390,63 @@ def test_warm_start_continues_the_network(data, make_regressor):
 # ----------------------------------------------------------------------
 
 
+def test_defaults_are_a_heteroscedastic_head_calibrated_then_refitted():
+    reg = MCDropoutRegressor()
+    assert (reg.noise, reg.calibration_fraction, reg.calibration_refit) == (
+        "heteroscedastic",
+        0.1,
+        True,
+    )
+
+
+@pytest.mark.parametrize("noise", ["homoscedastic", "heteroscedastic"])
+def test_refit_trains_on_every_row_and_keeps_the_held_out_noise(
+    data, noise, make_regressor
+):
+    # The noise comes from the network fitted without the held-out rows; the
+    # weights are then those of a network fitted on every row from the same
+    # start: exactly what calibration_fraction=None trains.
+    X, y = data
+    refit = make_regressor(noise=noise).fit(X, y)
+    held_out = make_regressor(noise=noise, calibration_refit=False).fit(X, y)
+    every_row = make_regressor(noise=noise, calibration_fraction=None).fit(X, y)
+    for name in ("noise_std_", "noise_scale_"):
+        np.testing.assert_array_equal(
+            getattr(refit, name), getattr(held_out, name), err_msg=name
+        )
+    np.testing.assert_array_equal(
+        refit.predict_samples(X), every_row.predict_samples(X)
+    )
+    assert not np.array_equal(refit.predict(X), held_out.predict(X))
+    assert refit.n_iter_ == len(refit.loss_curve_) == refit.epochs
+    np.testing.assert_array_equal(refit.loss_curve_, every_row.loss_curve_)
+
+
+def test_warm_start_of_a_refitted_network_keeps_its_noise(data, make_regressor):
+    X, y = data
+    reg = make_regressor(epochs=2, warm_start=True).fit(X, y)
+    weights, scale = reg.model_.get_weights(), reg.noise_scale_.copy()
+    reg.fit(X, y)
+    # Trained further on every row; no row is left to recalibrate on.
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(weights, reg.model_.get_weights(), strict=True)
+    )
+    np.testing.assert_array_equal(reg.noise_scale_, scale)
+
+
+def test_partial_fit_recalibrates_at_every_call_and_never_refits(data, make_regressor):
+    X, y = data
+    a = make_regressor().partial_fit(X[:100], y[:100])
+    b = make_regressor(calibration_refit=False).partial_fit(X[:100], y[:100])
+    first = a.noise_scale_.copy()
+    for reg in (a, b):
+        reg.partial_fit(X[100:], y[100:])
+    np.testing.assert_array_equal(a.predict_samples(X), b.predict_samples(X))
+    np.testing.assert_array_equal(a.noise_scale_, b.noise_scale_)
+    assert not np.array_equal(a.noise_scale_, first)
+
+
 def test_noise_is_estimated_on_held_out_rows(reg, data):
     # The default holds out 10% of the training rows: fitted state says so,
     # and the noise matches the truth (0.1) within the estimate's error.
@@ -412,7 +475,9 @@ def test_training_row_noise_is_still_available(data, small, make_regressor):
     # the mean squared residual of the passes on those same rows (the same
     # 100 passes: an identity up to rounding).
     X, y = data
-    old = make_regressor(calibration_fraction=None, n_samples=100).fit(X, y)
+    old = make_regressor(
+        calibration_fraction=None, n_samples=100, noise="homoscedastic"
+    ).fit(X, y)
     means = old.predict_samples(X)
     expected = np.mean((y - means) ** 2)
     np.testing.assert_allclose(old.noise_std_[0] ** 2, expected, rtol=1e-6)

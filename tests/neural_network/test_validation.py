@@ -244,7 +244,8 @@ def test_calibration_needs_two_rows():
     with pytest.raises(ValueError, match="at least 2 training rows"):
         MCDropoutRegressor(**KW).fit(X[:1], X[:1, 0])
     reg = MCDropoutRegressor(**KW, calibration_fraction=None).fit(X[:1], X[:1, 0])
-    assert reg.noise_std_.shape == (1,)
+    assert reg.noise_scale_.shape == (1,)
+    assert np.isfinite(reg.predict_uncertainty(X[:1], kind="aleatoric")).all()
 
 
 def test_regressor_parameter_and_predict_errors(reg):
@@ -258,8 +259,8 @@ def test_regressor_parameter_and_predict_errors(reg):
         reg.predict(np.ones((3, 2)))
     with pytest.raises(ValueError, match="Input y contains NaN"):
         MCDropoutRegressor(**KW).fit(X, np.where(np.arange(20) == 3, np.nan, X[:, 0]))
-    switched = copy.deepcopy(reg).set_params(noise="heteroscedastic")
-    with pytest.raises(ValueError, match="noise='heteroscedastic' was set after"):
+    switched = copy.deepcopy(reg).set_params(noise="homoscedastic")
+    with pytest.raises(ValueError, match="noise='homoscedastic' was set after"):
         switched.predict(X)
     with pytest.raises(NotFittedError, match="not fitted"):
         MCDropoutRegressor(**KW).predict(X)
@@ -555,7 +556,11 @@ def test_regressor_is_scale_equivariant(linear, scale):
     # Standardised targets are the same, so the network is too.
     np.testing.assert_allclose(mean_s / scale, mean, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(std_s / scale, std, rtol=1e-5)
-    np.testing.assert_allclose(scaled.noise_std_ / scale, reg.noise_std_, rtol=1e-5)
+    np.testing.assert_allclose(
+        scaled.predict_uncertainty(X, kind="aleatoric") / scale,
+        reg.predict_uncertainty(X, kind="aleatoric"),
+        rtol=1e-5,
+    )
     # As close to least squares at this scale as at unit scale.
     lr = LinearRegression().fit(X, y * scale).predict(X)
     assert r2_score(lr / scale, mean_s / scale) == pytest.approx(
