@@ -8,6 +8,7 @@ from ._backend import keras
 from ._concrete import (
     DEFAULT_LENGTH_SCALE,
     DEFAULT_LOGIT_SCALE,
+    DEFAULT_MIN_ROWS,
     ConcreteDropout,
     concrete_regularizers,
 )
@@ -57,12 +58,14 @@ def build_mlp(
     p=0.2,
     length_scale=DEFAULT_LENGTH_SCALE,
     logit_scale=DEFAULT_LOGIT_SCALE,
+    min_rows=DEFAULT_MIN_ROWS,
 ):
     """Build the default MLP: Dense -> Dropout per hidden layer, softmax output.
 
     ``p="concrete"`` puts ConcreteDropout layers in the same places (each wraps
     the Dense layer after the dropped output), with the regularisers of a
-    cross-entropy loss for the training rows in ``meta`` and ``length_scale``.
+    cross-entropy loss for the training rows in ``meta``, ``length_scale``
+    and ``min_rows`` (see ``concrete_regularizers``).
     Uncompiled; scikeras compiles it with the estimator's optimizer and loss.
     """
     if not len(hidden_layer_sizes):
@@ -77,7 +80,7 @@ def build_mlp(
     regularizers = None
     if _is_concrete(p):
         regularizers = concrete_regularizers(
-            meta["X_shape_"][0], length_scale=length_scale, nll=True
+            meta["X_shape_"][0], length_scale=length_scale, nll=True, min_rows=min_rows
         ) + (logit_scale,)
     inputs = keras.Input(shape=(n_features,), name="x")
     x = _dense_stack(inputs, hidden_layer_sizes, activation, p, False, regularizers)
@@ -193,6 +196,7 @@ def build_regression_mlp(
     length_scale=DEFAULT_LENGTH_SCALE,
     tau=1.0,
     logit_scale=DEFAULT_LOGIT_SCALE,
+    min_rows=DEFAULT_MIN_ROWS,
 ):
     """Build the default regression MLP: Dense -> Dropout per hidden layer.
 
@@ -204,7 +208,8 @@ def build_regression_mlp(
     places (each head of a heteroscedastic network gets its own), with the
     regularisers of the training loss (mean squared error with precision
     ``tau`` on the standardised targets, or the Gaussian negative
-    log-likelihood) for the training rows in ``meta``. Uncompiled; scikeras
+    log-likelihood) for the training rows in ``meta``, ``length_scale`` and
+    ``min_rows`` (see ``concrete_regularizers``). Uncompiled; scikeras
     compiles it.
     """
     if not len(hidden_layer_sizes) and not input_dropout:
@@ -219,7 +224,11 @@ def build_regression_mlp(
     regularizers = None
     if _is_concrete(p):
         regularizers = concrete_regularizers(
-            meta["X_shape_"][0], length_scale=length_scale, tau=tau, nll=heteroscedastic
+            meta["X_shape_"][0],
+            length_scale=length_scale,
+            tau=tau,
+            nll=heteroscedastic,
+            min_rows=min_rows,
         ) + (logit_scale,)
     inputs = keras.Input(shape=(n_features,), name="x")
     x = _dense_stack(

@@ -37,11 +37,12 @@ def test_built_in_network_learns_its_rates(concrete_clf, cancer):
     rates = concrete_clf.dropout_rates_
     assert rates.shape == (2,) and np.all((rates > 0) & (rates < 1))
     assert not np.allclose(rates, 0.1)  # moved from the initial rate
-    # The reference regularisers for a cross-entropy loss and N training rows.
-    n = len(X_train)
+    # The regularisers of a cross-entropy loss with prior length-scale 3, for
+    # max(N, 1000) rows: these N training rows are fewer, so tempered.
+    assert len(X_train) < 1000
     for layer in layers:
-        assert layer.weight_regularizer == pytest.approx(1e-8 / (2 * n))
-        assert layer.dropout_regularizer == pytest.approx(1 / n)
+        assert layer.weight_regularizer == pytest.approx(3.0**2 / (2 * 1000))
+        assert layer.dropout_regularizer == pytest.approx(1 / 1000)
     assert concrete_clf.score(X_test, y_test) > 0.9
 
 
@@ -116,13 +117,16 @@ def test_users_network_with_concrete_dropout(cancer, tmp_path):
         X_train, y_train
     )
     # p sets the Dropout layer; the ConcreteDropout layer learns its rate and
-    # gets the regularisers for the training rows.
+    # gets the regularisers for the training rows (fewer than min_rows, so
+    # those of 1000 rows, as in the built-in networks).
     rates = clf.dropout_rates_
     assert rates[0] == pytest.approx(0.4) and rates[1] != pytest.approx(0.4)
     layer = next(
         layer for layer in clf.model_.layers if isinstance(layer, ConcreteDropout)
     )
-    assert layer.dropout_regularizer == pytest.approx(1 / len(X_train))
+    assert len(X_train) < 1000
+    assert layer.dropout_regularizer == pytest.approx(1 / 1000)
+    assert layer.weight_regularizer == pytest.approx(3.0**2 / (2 * 1000))
     # Saved and loaded in Keras' format, in safe mode: the rate comes back.
     path = tmp_path / "concrete.keras"
     clf.model_.save(path)
@@ -143,13 +147,46 @@ def test_users_network_with_concrete_dropout(cancer, tmp_path):
 
 def test_regularisers_follow_the_reference_code():
     # Euclidean loss: l**2 / (tau N) and 2 / (tau N); the factor of two goes
-    # for a negative log-likelihood.
-    assert concrete_regularizers(100, 1e-2, tau=4.0, nll=False) == pytest.approx(
-        (1e-4 / 400, 2 / 400)
+    # for a negative log-likelihood. min_rows=1: the N rows given.
+    assert concrete_regularizers(
+        100, 1e-2, tau=4.0, nll=False, min_rows=1
+    ) == pytest.approx((1e-4 / 400, 2 / 400))
+    assert concrete_regularizers(100, 1e-2, min_rows=1) == pytest.approx(
+        (1e-4 / 200, 1 / 100)
     )
-    assert concrete_regularizers(100, 1e-2) == pytest.approx((1e-4 / 200, 1 / 100))
     with pytest.raises(ValueError, match="n_rows"):
         concrete_regularizers(0)
+
+
+def test_regularisers_weigh_as_for_at_least_min_rows():
+    # Fewer rows than min_rows (default 1000) get the weights of min_rows
+    # rows, i.e. tempered by n_rows / min_rows; more rows their own.
+    assert concrete_regularizers(100) == pytest.approx((3.0**2 / 2000, 1 / 1000))
+    assert concrete_regularizers(999) == concrete_regularizers(1000)
+    assert concrete_regularizers(250, tau=2.0, nll=False) == pytest.approx(
+        (3.0**2 / 2000, 2 / 2000)
+    )
+    assert concrete_regularizers(4000) == pytest.approx((3.0**2 / 8000, 1 / 4000))
+    assert concrete_regularizers(100, min_rows=50) == pytest.approx(
+        (3.0**2 / 200, 1 / 100)
+    )
+    with pytest.raises(ValueError, match="min_rows"):
+        concrete_regularizers(100, min_rows=0)
+
+
+def test_small_data_keeps_the_learnt_rates_low(multiclass_data, make_classifier):
+    # On 150 rows the untempered reference regulariser (length-scale 1e-4,
+    # min_rows=1) pulls the rates up from their initial 0.1, towards 0.5; the
+    # default's, weighing as for 1000 rows, lets them fall.
+    X, y = multiclass_data
+    params = dict(p="concrete", hidden_layer_sizes=(32, 32), epochs=20)
+    default = make_classifier(**params).fit(X, y).dropout_rates_
+    reference = (
+        make_classifier(**params, length_scale=1e-4, min_rows=1)
+        .fit(X, y)
+        .dropout_rates_
+    )
+    assert np.all(reference > 0.15) and np.all(default < 0.1)
 
 
 def test_dropout_regulariser_pulls_the_rate_up():
@@ -197,7 +234,9 @@ def test_regressor_with_concrete_dropout(noise):
     # Inputs and the hidden layer (both heads of a heteroscedastic network).
     assert len(reg.dropout_rates_) == (3 if noise == "heteroscedastic" else 2)
     layer = next(x for x in reg.model_.layers if isinstance(x, ConcreteDropout))
-    expected = 2 / 120 if noise == "homoscedastic" else 1 / 120
+    # 2 / N (mean squared error) or 1 / N (negative log-likelihood), for
+    # N = 1000 (min_rows) as the 120 training rows are fewer.
+    expected = 2 / 1000 if noise == "homoscedastic" else 1 / 1000
     assert layer.dropout_regularizer == pytest.approx(expected)
     # The passes sample the learnt rates: the predictive std is their spread
     # plus the noise, and the mean is theirs.

@@ -153,11 +153,17 @@ def test_unknown_keyword_is_refused_with_the_closest_name(Est, typo, closest):
 def test_builder_keywords_are_accepted_unrouted_and_routed():
     from sk_mcdropout import ConcreteDropout
 
-    for params in ({"length_scale": 1e-3}, {"model__length_scale": 1e-3}):
+    for params, rows in (
+        ({"length_scale": 1e-3}, 1000),
+        ({"model__length_scale": 1e-3}, 1000),
+        ({"length_scale": 1e-3, "min_rows": 1}, 20),
+        ({"model__length_scale": 1e-3, "model__min_rows": 1}, 20),
+    ):
         est = MCDropoutClassifier(**KW, p="concrete", **params).fit(X, Y)
         (layer,) = [x for x in est.model_.layers if isinstance(x, ConcreteDropout)]
-        # length_scale**2 / (2 N) for a cross-entropy loss and N rows.
-        assert layer.weight_regularizer == pytest.approx(1e-3**2 / (2 * 20))
+        # length_scale**2 / (2 N) for a cross-entropy loss and N rows, N the
+        # 20 rows given or min_rows (by default 1000) if more.
+        assert layer.weight_regularizer == pytest.approx(1e-3**2 / (2 * rows))
 
 
 def width_net(meta, width=3):
