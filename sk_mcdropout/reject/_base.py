@@ -400,8 +400,9 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
                 "the model that predicts is refitted on all the rows, so it is "
                 "not the one the threshold was certified on"
                 if self.refit
-                else "each fold's held-out losses depend on the rows the other "
-                "folds' models were fitted on, so they are not independent draws"
+                else "the folds' held-out rows are scored by different models, "
+                "each fitted on the other folds' rows, so their losses are not "
+                "independent draws"
             )
             warnings.warn(
                 f"The guarantee of confidence={self.confidence} does not cover "

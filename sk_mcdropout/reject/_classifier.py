@@ -236,8 +236,12 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
     new rows, not each batch, and it does not survive a shift in the data.
     Thresholds learnt with cross-fitting (``cv=5`` or a float) are **not**
     covered: the model that predicts is refitted on all rows (a warning
-    says so). ``sample_weight`` is refused with ``confidence``: the bound is
-    on unweighted rows. When no threshold can be certified, every row is
+    says so); with ``cv=5, refit=False`` the fold models predict, but the
+    held-out losses of the folds are not independent draws. A float ``cv``
+    with ``refit=False`` is covered: one model, fitted on the training
+    part, is calibrated on the held-out part and predicts as it is.
+    ``sample_weight`` is refused with ``confidence``: the bound is on
+    unweighted rows. When no threshold can be certified, every row is
     rejected and a warning says why.
 
     **Without confidence** nothing is guaranteed on new data: with

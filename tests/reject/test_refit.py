@@ -11,6 +11,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedShuffleSplit
 
 from sk_mcdropout import RejectOptionClassifier, RejectOptionRegressor
 from sk_mcdropout.reject._base import route_rows
@@ -122,9 +123,19 @@ def test_one_split_predicts_with_its_one_model_and_keeps_the_guarantee():
         clf = RejectOptionClassifier(LogisticRegression(), refit=False, **params)
         clf.fit(X, y)
     (model,) = clf.estimators_
-    # The rows it was calibrated on are those the one model did not see.
-    assert model.n_features_in_ == clf.n_features_in_
     assert_array_equal(clf.predict_proba(X), model.predict_proba(X))
+    # The same certificate as the one model frozen and calibrated on the rows
+    # it did not see.
+    ((_, held_out),) = StratifiedShuffleSplit(
+        n_splits=1, test_size=0.5, random_state=0
+    ).split(X, y)
+    frozen = RejectOptionClassifier(
+        FrozenEstimator(model), max_risk=0.2, confidence=0.9
+    ).fit(X[held_out], y[held_out])
+    assert np.isfinite(clf.risk_bound_)
+    assert clf.threshold_ == frozen.threshold_
+    assert clf.risk_bound_ == frozen.risk_bound_
+    assert clf.cv_coverage_ == frozen.cv_coverage_
 
 
 def test_refit_parameter_of_a_prefit_or_frozen_estimator_is_ignored():
