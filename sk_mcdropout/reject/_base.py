@@ -166,8 +166,13 @@ def _row_digests(X):
         try:
             rows = (row.tobytes() for row in _canonical_rows(X))
         except (TypeError, ValueError):
-            values = np.asarray(X, dtype=object)
-            rows = (repr(row.tolist()).encode() for row in values)
+            # As Python scalars: the repr of NumPy's changed in NumPy 2.
+            rows = (
+                repr(
+                    [v.item() if isinstance(v, np.generic) else v for v in row]
+                ).encode()
+                for row in np.asarray(X, dtype=object)
+            )
     return [hashlib.blake2b(row, digest_size=8).digest() for row in rows]
 
 

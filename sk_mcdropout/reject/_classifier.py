@@ -391,7 +391,7 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
         """The cost of each row's error (0 when right); whether costs are 0/1."""
         if self.error_cost is None:
             return (scores.y_pred != y).astype(np.float64), True
-        classes = self.classes_.tolist()
+        classes = np.asarray(self.classes_).tolist()
         missing = [c for c in classes if c not in self.error_cost]
         if missing:
             raise ValueError(
@@ -404,7 +404,7 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
         return (scores.y_pred != y) * costs, binary
 
     def _fit_rules(self, scores):
-        self.reject_label_ = self._resolve_reject_label(self.classes_)
+        self.reject_label_ = self._resolve_reject_label(np.asarray(self.classes_))
         self.novelty_threshold_ = np.inf
         if scores.novelty is None:
             return None
@@ -508,7 +508,7 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
         check_is_fitted(self, "threshold_")
         if len(self._predictors()) == 1:
             return self._predictors()[0].predict_proba(X)
-        classes = self.classes_
+        classes = np.asarray(self.classes_)
 
         def fold_proba(model, X):
             known = np.asarray(model.predict_proba(X))

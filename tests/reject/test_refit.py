@@ -109,6 +109,17 @@ def test_route_follows_the_row_values():
     assert len(set(mixed.tolist())) == 5
 
 
+def test_route_is_fixed_across_versions_and_processes():
+    # A saved reject option routes each row as it did when it was fitted,
+    # wherever it is loaded: the route is a fixed function of the values.
+    X = np.arange(24.0).reshape(8, 3)
+    assert route_rows(X, 5).tolist() == [2, 0, 4, 3, 2, 3, 4, 0]
+    mixed = np.array([[1, "x"], [2, "y"], [3, None]], dtype=object)
+    assert route_rows(mixed, 3).tolist() == [2, 0, 0]
+    with_numpy_ints = np.array([[np.int64(1), "x"]], dtype=object)
+    assert route_rows(with_numpy_ints, 3).tolist() == [2]
+
+
 def test_one_split_predicts_with_its_one_model_and_keeps_the_guarantee():
     X, y = make_classification(600, random_state=0)
     params = dict(max_risk=0.2, confidence=0.9, cv=0.5, random_state=0)
