@@ -453,6 +453,9 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
         route = route_rows(X, len(models))
         if route.size == 0:
             return method(models[0], X)
+        # Row subsets of any input: sparse formats without indexing become
+        # CSR, array-likes arrays.
+        (X,) = indexable(X)
         rows = [np.flatnonzero(route == i) for i in range(len(models))]
         parts = [
             (index, method(model, safe_indexing(X, index)))
