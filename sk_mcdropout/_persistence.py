@@ -319,7 +319,10 @@ def _wraps_estimator(obj):
     if isinstance(obj, FrozenEstimator):
         return _wraps_estimator(obj.estimator)
     if isinstance(obj, (RejectOptionClassifier, RejectOptionRegressor)):
-        return _wraps_estimator(getattr(obj, "estimator_", obj.estimator))
+        fitted = getattr(obj, "estimators_", None) or [
+            getattr(obj, "estimator_", obj.estimator)
+        ]
+        return all(_wraps_estimator(model) for model in fitted)
     if isinstance(obj, CalibratedClassifierCV):
         fitted = getattr(obj, "calibrated_classifiers_", None)
         inner = fitted[0].estimator if fitted else obj.estimator

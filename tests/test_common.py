@@ -61,6 +61,9 @@ INSTANCES = [
     RejectOptionClassifier(LogisticRegression(), coverage=0.9),
     RejectOptionClassifier(LogisticRegression(), coverage=1.0),
     RejectOptionRegressor(LinearWithStd(), coverage=0.9),
+    # The fold models predict, each row routed to one.
+    RejectOptionClassifier(LogisticRegression(), coverage=1.0, refit=False),
+    RejectOptionRegressor(LinearWithStd(), coverage=0.9, refit=False),
 ]
 
 _SCIKERAS_MRO = (

@@ -343,6 +343,13 @@ def test_deployed_objects_round_trip_in_a_fresh_process(
                 make_classifier(hidden_layer_sizes=(8,), epochs=1), cv=2
             ),
         ).fit(X_train, y_train),
+        # The fold networks make the predictions.
+        RejectOptionClassifier(
+            make_classifier(hidden_layer_sizes=(8,), epochs=1),
+            measure="predictive_entropy",
+            cv=2,
+            refit=False,
+        ).fit(X_train, y_train),
     ]
     paths = []
     for i, obj in enumerate(objects):
@@ -363,7 +370,7 @@ def test_deployed_objects_round_trip_in_a_fresh_process(
     )
     assert result.returncode == 0, result.stderr
     out = np.load(tmp_path / "out.npz")
-    assert len(out.files) == 13
+    assert len(out.files) == 16
     for i, obj in enumerate(objects):
         for method in ("predict", "predict_proba", "reject"):
             if hasattr(obj, method):

@@ -9,10 +9,12 @@ estimator and the losses. The parameter descriptions they share are below,
 written once.
 """
 
+import hashlib
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit, check_cv
@@ -65,7 +67,24 @@ DOCS = dict(
 
     Except for a prefit or frozen estimator, ``estimator`` is refitted on
     all the data after the threshold has been learnt, and that refitted
-    copy makes the predictions.""",
+    copy makes the predictions, unless ``refit=False``.""",
+    refit="""refit : bool, default=True
+    Whether the estimator is refitted on all the rows once the threshold
+    has been learnt, as in
+    :class:`~sklearn.model_selection.TunedThresholdClassifierCV`. The
+    refitted model was not the one the threshold was learnt on: when it is
+    more confident than the fold models (more rows, more optimizer steps
+    for the same ``epochs``), it accepts more than ``coverage`` of new rows.
+    If False, the fold models make the predictions and nothing is refitted:
+    each new row is scored by one fold model, chosen by a hash of the row's
+    values (so always the same one, whatever rows come with it), which
+    makes the row exchangeable with that fold's held-out rows, and the
+    accepted fraction on new data is ``coverage`` up to sampling error.
+    It costs no extra pass at prediction and one fit less, but each fold
+    model has seen only ``(k - 1) / k`` of the rows. With a float ``cv``
+    the one model fitted on the training part predicts every row, and a
+    ``confidence`` guarantee then holds as with a ``FrozenEstimator``.
+    Ignored for a prefit or frozen estimator.""",
     random_state="""random_state : int, RandomState instance or None, default=None
     Controls the shuffle split when ``cv`` is a float. The estimator's own
     randomness is set through its own parameters.""",
@@ -84,6 +103,10 @@ DOCS = dict(
     n_features_in_="""n_features_in_ : int
     Number of features seen during :term:`fit`. Only defined if the
     underlying estimator exposes such an attribute when fit.""",
+    estimators_="""estimators_ : list of estimator instances
+    With ``refit=False`` (and neither a prefit nor a frozen estimator):
+    the models fitted on the folds, which make the predictions;
+    ``estimator_`` is then not set.""",
     feature_names_in_="""feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of features seen during :term:`fit`. Only defined if the
     underlying estimator exposes such an attribute when fit.""",
@@ -104,14 +127,67 @@ def _slice_params(params, indices, n_rows):
 
 
 def _fit_and_score_fold(estimator, X, y, sample_weight, fit_params, train, test, score):
-    """Fit on ``train``; return ``test`` and ``score(estimator, X_test)``."""
+    """Fit on ``train``; return ``test``, ``score(estimator, X_test)``, the model."""
     n_rows = y.shape[0]
     params = dict(fit_params)
     if sample_weight is not None:
         params["sample_weight"] = sample_weight
     params = _slice_params(params, train, n_rows)
     estimator.fit(safe_indexing(X, train), y[train], **params)
-    return test, score(estimator, safe_indexing(X, test))
+    return test, score(estimator, safe_indexing(X, test)), estimator
+
+
+# Rows hashed per chunk when X is sparse, so that at most this many are dense.
+_HASH_CHUNK = 1024
+
+
+def _canonical_rows(values):
+    """Float64 rows in which equal values have equal bytes (-0.0, NaNs)."""
+    values = np.asarray(values, dtype=np.float64) + 0.0
+    values[np.isnan(values)] = np.nan
+    return np.ascontiguousarray(values)
+
+
+def _row_digests(X):
+    """A hash of each row's values: the same row gets the same hash anywhere.
+
+    Numbers are hashed as float64, so a row hashes alike as ints, float32 or
+    float64, in an array, a DataFrame or a sparse matrix; rows that are not
+    all numbers by the ``repr`` of their values.
+    """
+    if sp.issparse(X):
+        X = sp.csr_matrix(X)
+        blocks = (
+            _canonical_rows(X[start : start + _HASH_CHUNK].toarray())
+            for start in range(0, X.shape[0], _HASH_CHUNK)
+        )
+        rows = (row.tobytes() for block in blocks for row in block)
+    else:
+        try:
+            rows = (row.tobytes() for row in _canonical_rows(X))
+        except (TypeError, ValueError):
+            # As Python scalars: the repr of NumPy's changed in NumPy 2.
+            rows = (
+                repr(
+                    [v.item() if isinstance(v, np.generic) else v for v in row]
+                ).encode()
+                for row in np.asarray(X, dtype=object)
+            )
+    return [hashlib.blake2b(row, digest_size=8).digest() for row in rows]
+
+
+def route_rows(X, n_models):
+    """The model, in ``range(n_models)``, that scores each row of ``X``.
+
+    Chosen by a hash of the row's values: uniform over the models, fixed for
+    a row whatever rows come with it or in which order, and independent of
+    how well any model does on it, so that a row routed to a fold model is
+    exchangeable with that fold's held-out rows.
+    """
+    return np.array(
+        [int.from_bytes(digest, "little") % n_models for digest in _row_digests(X)],
+        dtype=np.intp,
+    )
 
 
 def _check_labels_known(y, classes):
@@ -160,6 +236,7 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
             StrOptions({"prefit"}),
             Interval(RealNotInt, 0.0, 1.0, closed="neither"),
         ],
+        "refit": ["boolean"],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
@@ -239,9 +316,16 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
             if sample_weight is None
             else check_sample_weight(sample_weight, y.shape[0])
         )
-        self.estimator_, index, scores = self._held_out_scores(
+        # A refit with other parameters must not keep the models of the last.
+        for name in ("estimator_", "estimators_"):
+            self.__dict__.pop(name, None)
+        estimator, estimators, index, scores = self._held_out_scores(
             X, y, weights, fit_params
         )
+        if estimators is None:
+            self.estimator_ = estimator
+        else:
+            self.estimators_ = estimators
         losses, binary = self._row_losses(y[index], scores)
         passed = self._fit_rules(scores)
         coverage = self.coverage
@@ -266,11 +350,18 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
         self.cv_coverage_ = result["coverage"]
         self.cv_risk_ = result["risk"]
         self.risk_bound_ = result["bound"]
-        if hasattr(self.estimator_, "n_features_in_"):
-            self.n_features_in_ = self.estimator_.n_features_in_
-        if hasattr(self.estimator_, "feature_names_in_"):
-            self.feature_names_in_ = self.estimator_.feature_names_in_
+        first = self._predictors()[0]
+        if hasattr(first, "n_features_in_"):
+            self.n_features_in_ = first.n_features_in_
+        if hasattr(first, "feature_names_in_"):
+            self.feature_names_in_ = first.feature_names_in_
         return self
+
+    def _predictors(self):
+        """The fitted models that make the predictions (one unless refit=False)."""
+        if hasattr(self, "estimators_"):
+            return self.estimators_
+        return [self.estimator_]
 
     def _held_out_scores(self, X, y, weights, fit_params):
         """Per-row scores of held-out rows, and the estimator that predicts.
@@ -281,7 +372,10 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        estimator : estimator instance
+        estimator : estimator instance or None
+            The model that predicts; None with ``refit=False``.
+        estimators : list of estimator instances or None
+            With ``refit=False``, the fold models, which predict; else None.
         index : ndarray of int
             Rows of ``y`` the scores belong to.
         scores : Bunch
@@ -294,26 +388,36 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
                 _check_labels_known(y, np.asarray(self.estimator.classes_))
             return (
                 self.estimator,
+                None,
                 np.arange(y.shape[0]),
                 self._row_scores(self.estimator, X),
-            )
-        if self.confidence is not None:
-            warnings.warn(
-                f"The guarantee of confidence={self.confidence} does not cover "
-                f"cross-fitted thresholds (cv={self.cv!r}): the model that "
-                "predicts is refitted on all the rows, so it is not the one the "
-                "threshold was certified on. Fit a model, wrap it in "
-                "FrozenEstimator and fit this reject option on separate "
-                "calibration rows.",
-                UserWarning,
-                # This method, fit, the validation wrapper, the caller.
-                stacklevel=4,
             )
         if isinstance(self.cv, Real) and not isinstance(self.cv, Integral):
             splitter = StratifiedShuffleSplit if classifier else ShuffleSplit
             cv = splitter(n_splits=1, test_size=self.cv, random_state=self.random_state)
         else:
             cv = check_cv(self.cv, y, classifier=classifier)
+        # One model fitted on the training part and used as is for new rows is
+        # the calibration the guarantee is about.
+        held_out = not self.refit and cv.get_n_splits(X, y) == 1
+        if self.confidence is not None and not held_out:
+            why = (
+                "the model that predicts is refitted on all the rows, so it is "
+                "not the one the threshold was certified on"
+                if self.refit
+                else "the folds' held-out rows are scored by different models, "
+                "each fitted on the other folds' rows, so their losses are not "
+                "independent draws"
+            )
+            warnings.warn(
+                f"The guarantee of confidence={self.confidence} does not cover "
+                f"cross-fitted thresholds (cv={self.cv!r}): {why}. Fit a model, "
+                "wrap it in FrozenEstimator and fit this reject option on "
+                "separate calibration rows, or use a float cv with refit=False.",
+                UserWarning,
+                # This method, fit, the validation wrapper, the caller.
+                stacklevel=4,
+            )
         folds = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_and_score_fold)(
                 clone(self.estimator),
@@ -327,12 +431,52 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
             )
             for train, test in cv.split(X, y)
         )
-        index = np.concatenate([test for test, _ in folds])
-        scores = _concatenate([fold_scores for _, fold_scores in folds])
+        index = np.concatenate([test for test, _, _ in folds])
+        scores = _concatenate([fold_scores for _, fold_scores, _ in folds])
+        if not self.refit:
+            return None, [model for _, _, model in folds], index, scores
         if weights is not None:
             fit_params = {**fit_params, "sample_weight": weights}
         estimator = clone(self.estimator).fit(X, y, **fit_params)
-        return estimator, index, scores
+        return estimator, None, index, scores
+
+    def _routed(self, method, X):
+        """``method(model, X)`` of the predicting model(s), rows in X's order.
+
+        With several fold models (``refit=False``), each row goes to the one
+        :func:`route_rows` picks; ``method`` returns a Bunch of per-row arrays
+        (or None) or one array, and the rows' results are put back in order.
+        """
+        models = self._predictors()
+        if len(models) == 1:
+            return method(models[0], X)
+        route = route_rows(X, len(models))
+        if route.size == 0:
+            return method(models[0], X)
+        # Row subsets of any input: sparse formats without indexing become
+        # CSR, array-likes arrays.
+        (X,) = indexable(X)
+        rows = [np.flatnonzero(route == i) for i in range(len(models))]
+        parts = [
+            (index, method(model, safe_indexing(X, index)))
+            for model, index in zip(models, rows, strict=True)
+            if index.size
+        ]
+        order = np.concatenate([index for index, _ in parts])
+
+        def merge(values):
+            if values[0] is None:
+                return None
+            merged = np.concatenate(values)
+            out = np.empty_like(merged)
+            out[order] = merged
+            return out
+
+        if isinstance(parts[0][1], Bunch):
+            return Bunch(
+                **{key: merge([part[key] for _, part in parts]) for key in parts[0][1]}
+            )
+        return merge([part for _, part in parts])
 
     def _rejected(self, scores):
         """Rows above the threshold, and rows the novelty guard catches."""
@@ -386,7 +530,7 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
               without ``y``.
         """
         check_is_fitted(self, "threshold_")
-        scores = self._row_scores(self.estimator_, X)
+        scores = self._routed(self._row_scores, X)
         ambiguous, scores.novel = self._rejected(scores)
         scores.rejected = ambiguous | scores.novel
         scores.loss = None

@@ -130,6 +130,8 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
 
     {cv}
 
+    {refit}
+
     reject_label : int, float, str or None, default=None
         The label :meth:`predict` returns for rejected rows. It must not be
         one of the classes. None chooses one from the classes: -1 for numeric
@@ -147,7 +149,10 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
     Attributes
     ----------
     estimator_ : estimator instance
-        The fitted classifier that makes the predictions.
+        The fitted classifier that makes the predictions (not set with
+        ``refit=False``, see ``estimators_``).
+
+    {estimators_}
 
     threshold_ : float
         Rows with uncertainty above it are rejected. ``inf`` when the rule
@@ -231,8 +236,12 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
     new rows, not each batch, and it does not survive a shift in the data.
     Thresholds learnt with cross-fitting (``cv=5`` or a float) are **not**
     covered: the model that predicts is refitted on all rows (a warning
-    says so). ``sample_weight`` is refused with ``confidence``: the bound is
-    on unweighted rows. When no threshold can be certified, every row is
+    says so); with ``cv=5, refit=False`` the fold models predict, but the
+    held-out losses of the folds are not independent draws. A float ``cv``
+    with ``refit=False`` is covered: one model, fitted on the training
+    part, is calibrated on the held-out part and predicts as it is.
+    ``sample_weight`` is refused with ``confidence``: the bound is on
+    unweighted rows. When no threshold can be certified, every row is
     rejected and a warning says why.
 
     **Without confidence** nothing is guaranteed on new data: with
@@ -315,6 +324,7 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
         novelty_quantile=None,
         novelty_measure="mutual_information",
         cv=5,
+        refit=True,
         reject_label=None,
         random_state=None,
         n_jobs=None,
@@ -329,6 +339,7 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
         self.novelty_quantile = novelty_quantile
         self.novelty_measure = novelty_measure
         self.cv = cv
+        self.refit = refit
         self.reject_label = reject_label
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -380,7 +391,7 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
         """The cost of each row's error (0 when right); whether costs are 0/1."""
         if self.error_cost is None:
             return (scores.y_pred != y).astype(np.float64), True
-        classes = np.asarray(self.estimator_.classes_).tolist()
+        classes = np.asarray(self.classes_).tolist()
         missing = [c for c in classes if c not in self.error_cost]
         if missing:
             raise ValueError(
@@ -393,9 +404,7 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
         return (scores.y_pred != y) * costs, binary
 
     def _fit_rules(self, scores):
-        self.reject_label_ = self._resolve_reject_label(
-            np.asarray(self.estimator_.classes_)
-        )
+        self.reject_label_ = self._resolve_reject_label(np.asarray(self.classes_))
         self.novelty_threshold_ = np.inf
         if scores.novelty is None:
             return None
@@ -423,8 +432,11 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
 
     @property
     def classes_(self):
-        """Class labels of the fitted estimator."""
-        return self.estimator_.classes_
+        """Class labels of the fitted estimator (of all the fold models)."""
+        models = self._predictors()
+        if len(models) == 1:
+            return models[0].classes_
+        return np.unique(np.concatenate([np.asarray(m.classes_) for m in models]))
 
     def reject(self, X, *, return_reason=False):
         """Tell which rows are rejected, and why.
@@ -489,7 +501,19 @@ class RejectOptionClassifier(ClassifierMixin, BaseRejectOption):
         Returns
         -------
         proba : ndarray of shape (n_rows, n_classes)
-            ``estimator_.predict_proba(X)``.
+            ``estimator_.predict_proba(X)``; with ``refit=False``, each row's
+            from the fold model that scores it (0 for a class that model was
+            not fitted on).
         """
         check_is_fitted(self, "threshold_")
-        return self.estimator_.predict_proba(X)
+        if len(self._predictors()) == 1:
+            return self._predictors()[0].predict_proba(X)
+        classes = np.asarray(self.classes_)
+
+        def fold_proba(model, X):
+            known = np.asarray(model.predict_proba(X))
+            proba = np.zeros((known.shape[0], classes.size), dtype=known.dtype)
+            proba[:, np.searchsorted(classes, np.asarray(model.classes_))] = known
+            return proba
+
+        return self._routed(fold_proba, X)

@@ -90,6 +90,8 @@ class RejectOptionRegressor(RegressorMixin, BaseRejectOption):
 
     {cv}
 
+    {refit}
+
     {random_state}
 
     {n_jobs}
@@ -97,7 +99,10 @@ class RejectOptionRegressor(RegressorMixin, BaseRejectOption):
     Attributes
     ----------
     estimator_ : estimator instance
-        The fitted regressor that makes the predictions.
+        The fitted regressor that makes the predictions (not set with
+        ``refit=False``, see ``estimators_``).
+
+    {estimators_}
 
     threshold_ : float
         Rows whose predictive std is above it are rejected; ``inf`` when
@@ -173,6 +178,7 @@ class RejectOptionRegressor(RegressorMixin, BaseRejectOption):
         loss="squared_error",
         interval_level=0.9,
         cv=5,
+        refit=True,
         random_state=None,
         n_jobs=None,
     ):
@@ -184,6 +190,7 @@ class RejectOptionRegressor(RegressorMixin, BaseRejectOption):
         self.loss = loss
         self.interval_level = interval_level
         self.cv = cv
+        self.refit = refit
         self.random_state = random_state
         self.n_jobs = n_jobs
 

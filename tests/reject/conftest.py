@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -119,3 +120,38 @@ def lookup_regressor():
         return FrozenEstimator(model), ids
 
     return make
+
+
+class RowCountConfidenceClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression whose logits grow with the rows it was fitted on.
+
+    Like a network trained for the same number of epochs on more rows (more
+    optimizer steps), a model refitted on all the rows is more confident than
+    the fold models were: ``predict_proba`` is the logistic regression's with
+    its logit multiplied by ``(n_rows / rows_per_unit) ** 4``, a growth steep
+    enough for the drift to stand out of the sampling error of a few hundred
+    rows.
+    """
+
+    def __init__(self, rows_per_unit=100):
+        self.rows_per_unit = rows_per_unit
+
+    def fit(self, X, y):
+        self.model_ = LogisticRegression().fit(X, y)
+        self.classes_ = self.model_.classes_
+        self.scale_ = (len(y) / self.rows_per_unit) ** 4
+        return self
+
+    def predict_proba(self, X):
+        logit = self.scale_ * self.model_.decision_function(X)
+        positive = expit(logit)
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+@pytest.fixture(scope="session")
+def make_row_count_confident():
+    """Factory of RowCountConfidenceClassifier; keywords are its parameters."""
+    return RowCountConfidenceClassifier

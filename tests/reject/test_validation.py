@@ -76,6 +76,12 @@ def test_bad_coverage_in_scikit_learns_words(classification, Estimator, value, s
             r"instead.",
         ),
         (
+            # numpy.bool_ before NumPy 2.
+            dict(refit="no"),
+            r"The 'refit' parameter of RejectOptionClassifier must be an instance "
+            r"of 'bool' or an instance of 'numpy.bool_?'. Got 'no' instead.",
+        ),
+        (
             dict(error_cost=[1, 0.2]),
             r"The 'error_cost' parameter of RejectOptionClassifier must be an "
             r"instance of 'dict' or None. Got \[1, 0.2\] instead.",
