@@ -4,8 +4,11 @@ Only Keras' own formats, loaded in safe mode: nothing here unpickles, and a
 ``Lambda`` layer (arbitrary code) is refused on loading.
 """
 
+import io
+import json
 import os
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -20,12 +23,33 @@ def is_network(obj):
 
 
 def network_to_bytes(model):
-    """The ``.keras`` archive of ``model`` (architecture, weights), as bytes."""
+    """The ``.keras`` archive of ``model`` (architecture, weights), as bytes.
+
+    The same network gives the same bytes at any time: Keras stamps the
+    archive with the time of saving (``date_saved`` in its metadata and the
+    date of a member), so pickles of one estimator made a second apart would
+    differ, and whatever tells objects apart by their pickle (Dask's
+    ``tokenize``, joblib's hashing) would take them for different objects.
+    """
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "network.keras")
         model.save(path)
-        with open(path, "rb") as file:
-            return file.read()
+        out = io.BytesIO()
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+            for info in source.infolist():
+                data = source.read(info)
+                if info.filename == "metadata.json":
+                    metadata = json.loads(data)
+                    metadata.pop("date_saved", None)
+                    data = json.dumps(metadata).encode()
+                stamped = zipfile.ZipInfo(info.filename, date_time=_NO_DATE)
+                stamped.compress_type = info.compress_type
+                target.writestr(stamped, data)
+        return out.getvalue()
+
+
+# The earliest date a zip member can carry.
+_NO_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def network_from_bytes(data):

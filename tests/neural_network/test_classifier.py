@@ -3,6 +3,7 @@
 import copy
 import io
 import pickle
+import time
 
 import joblib
 import numpy as np
@@ -125,6 +126,14 @@ def test_pickle_joblib_and_deepcopy_round_trips(binary_clf, binary_data):
     buffer.seek(0)
     np.testing.assert_array_equal(joblib.load(buffer).predict_proba(X), expected)
     np.testing.assert_array_equal(copy.deepcopy(binary_clf).predict_proba(X), expected)
+
+
+def test_pickles_made_seconds_apart_are_identical(binary_clf):
+    # Dask's tokenize and joblib's hashing tell objects apart by their pickle;
+    # Keras stamps a saved network with the time (to the second).
+    first = pickle.dumps(binary_clf)
+    time.sleep(1.1)
+    assert pickle.dumps(binary_clf) == first
 
 
 def test_same_random_state_same_model_and_predictions(binary_data, make_classifier):
