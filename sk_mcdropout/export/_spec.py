@@ -52,6 +52,14 @@ def final_parts(model, max_fold_mb=MAX_FOLD_MB):
         model = unwrap(model.steps[-1][1])
     if isinstance(model, (RejectOptionClassifier, RejectOptionRegressor)):
         check_is_fitted(model, "threshold_")
+        if not hasattr(model, "estimator_"):
+            raise ValueError(
+                f"This {type(model).__name__} predicts with its "
+                f"{len(model.estimators_)} fold model(s) (refit=False), which "
+                "export cannot translate into one graph. Fit it with refit=True "
+                "(one model refitted on all the rows), or around a "
+                "FrozenEstimator of the model to export."
+            )
         inner = unwrap(model.estimator_)
         if isinstance(inner, Pipeline):
             steps += list(inner.steps[:-1])

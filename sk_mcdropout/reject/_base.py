@@ -65,26 +65,28 @@ DOCS = dict(
       (as in grid searches), where ``"prefit"`` would get an unfitted
       copy.
 
-    Except for a prefit or frozen estimator, ``estimator`` is refitted on
-    all the data after the threshold has been learnt, and that refitted
-    copy makes the predictions, unless ``refit=False``.""",
-    refit="""refit : bool, default=True
+    Except for a prefit or frozen estimator, the models fitted on the
+    folds make the predictions, unless ``refit=True``.""",
+    refit="""refit : bool, default=False
     Whether the estimator is refitted on all the rows once the threshold
     has been learnt, as in
-    :class:`~sklearn.model_selection.TunedThresholdClassifierCV`. The
-    refitted model was not the one the threshold was learnt on: when it is
-    more confident than the fold models (more rows, more optimizer steps
-    for the same ``epochs``), it accepts more than ``coverage`` of new rows.
-    If False, the fold models make the predictions and nothing is refitted:
-    each new row is scored by one fold model, chosen by a hash of the row's
-    values (so always the same one, whatever rows come with it), which
-    makes the row exchangeable with that fold's held-out rows, and the
-    accepted fraction on new data is ``coverage`` up to sampling error.
-    It costs no extra pass at prediction and one fit less, but each fold
-    model has seen only ``(k - 1) / k`` of the rows. With a float ``cv``
-    the one model fitted on the training part predicts every row, and a
-    ``confidence`` guarantee then holds as with a ``FrozenEstimator``.
-    Ignored for a prefit or frozen estimator.""",
+    :class:`~sklearn.model_selection.TunedThresholdClassifierCV`. By
+    default the fold models make the predictions and nothing is refitted,
+    as in ``CalibratedClassifierCV(ensemble=True)``: each new row is scored
+    by one fold model, chosen by a hash of the row's values (so always the
+    same one, whatever rows come with it), which makes the row
+    exchangeable with that fold's held-out rows, and the accepted fraction
+    on new data is ``coverage`` up to sampling error. It costs no extra
+    pass at prediction and one fit less, but each fold model has seen only
+    ``(k - 1) / k`` of the rows. With a float ``cv`` the one model fitted
+    on the training part predicts every row, and a ``confidence``
+    guarantee then holds as with a ``FrozenEstimator``. True refits on all
+    the rows and predicts with that one model (``estimator_``; needed by
+    :mod:`sk_mcdropout.export`): it was not the one the threshold was
+    learnt on, and when it is more confident than the fold models (more
+    rows, more optimizer steps for the same ``epochs``) it accepts more
+    than ``coverage`` of new rows. Ignored for a prefit or frozen
+    estimator.""",
     random_state="""random_state : int, RandomState instance or None, default=None
     Controls the shuffle split when ``cv`` is a float. The estimator's own
     randomness is set through its own parameters.""",
@@ -104,9 +106,9 @@ DOCS = dict(
     Number of features seen during :term:`fit`. Only defined if the
     underlying estimator exposes such an attribute when fit.""",
     estimators_="""estimators_ : list of estimator instances
-    With ``refit=False`` (and neither a prefit nor a frozen estimator):
-    the models fitted on the folds, which make the predictions;
-    ``estimator_`` is then not set.""",
+    With ``refit=False`` (the default) and neither a prefit nor a frozen
+    estimator: the models fitted on the folds (one for a float ``cv``),
+    which make the predictions; ``estimator_`` is then not set.""",
     feature_names_in_="""feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of features seen during :term:`fit`. Only defined if the
     underlying estimator exposes such an attribute when fit.""",
@@ -413,7 +415,7 @@ class BaseRejectOption(MetaEstimatorMixin, BaseEstimator):
                 f"The guarantee of confidence={self.confidence} does not cover "
                 f"cross-fitted thresholds (cv={self.cv!r}): {why}. Fit a model, "
                 "wrap it in FrozenEstimator and fit this reject option on "
-                "separate calibration rows, or use a float cv with refit=False.",
+                "separate calibration rows, or use a float cv (with refit=False).",
                 UserWarning,
                 # This method, fit, the validation wrapper, the caller.
                 stacklevel=4,

@@ -99,8 +99,9 @@ class RejectOptionRegressor(RegressorMixin, BaseRejectOption):
     Attributes
     ----------
     estimator_ : estimator instance
-        The fitted regressor that makes the predictions (not set with
-        ``refit=False``, see ``estimators_``).
+        The fitted regressor that makes the predictions: the prefit or
+        frozen one, or the one refitted on all rows with ``refit=True``. Not
+        set when the fold models predict (see ``estimators_``).
 
     {estimators_}
 
@@ -178,7 +179,7 @@ class RejectOptionRegressor(RegressorMixin, BaseRejectOption):
         loss="squared_error",
         interval_level=0.9,
         cv=5,
-        refit=True,
+        refit=False,
         random_state=None,
         n_jobs=None,
     ):

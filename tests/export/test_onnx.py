@@ -194,6 +194,18 @@ def test_refuses_other_estimators(binary_data):
         to_onnx(LogisticRegression().fit(X, y), X[:1])
 
 
+def test_refuses_a_reject_option_predicting_with_fold_models(binary_data):
+    from sk_mcdropout import RejectOptionClassifier
+
+    X, y = binary_data
+    network = MCDropoutClassifier(
+        hidden_layer_sizes=(4,), epochs=1, n_samples=5, random_state=0
+    )
+    reject = RejectOptionClassifier(network, coverage=0.8, cv=2).fit(X, y)
+    with pytest.raises(ValueError, match="predicts with its 2 fold model.*refit=True"):
+        to_onnx(reject, X[:1])
+
+
 def test_written_file_loads(binary_clf, binary_data, tmp_path):
     X, _ = binary_data
     path = tmp_path / "clf.onnx"

@@ -104,9 +104,9 @@ def test_guard_with_cross_fitting(make_bootstrap):
     )
     model = make_bootstrap(n_members=5, random_state=0)
     cv = StratifiedKFold(3)
-    clf = RejectOptionClassifier(model, coverage=0.8, novelty_quantile=0.9, cv=cv).fit(
-        X, y
-    )
+    clf = RejectOptionClassifier(
+        model, coverage=0.8, novelty_quantile=0.9, cv=cv, refit=True
+    ).fit(X, y)
     # Out-of-fold passes of clones fitted by hand.
     index = np.concatenate([test for _, test in cv.split(X, y)])
     samples = np.concatenate(
@@ -127,7 +127,8 @@ def test_guard_with_cross_fitting(make_bootstrap):
     assert clf.novelty_threshold_ == novelty_threshold
     assert clf.threshold_ == threshold
     assert clf.tiebreak_threshold_ == tiebreak_threshold
-    # New rows are judged by the model refitted on all the rows.
+    # With refit=True new rows are judged by the model refitted on all the
+    # rows.
     refitted = clone(model).fit(X, y).predict_proba_samples(X)
     novel = mutual_information(refitted) > novelty_threshold
     assert_array_equal(clf.reject(X, return_reason=True) == "novel", novel)

@@ -1,4 +1,5 @@
-"""refit=False: the fold models the threshold was learnt on make the predictions."""
+"""refit=False (the default): the fold models the threshold was learnt on make
+the predictions."""
 
 import pickle
 import warnings
@@ -53,9 +54,8 @@ def test_network_coverage_on_a_few_hundred_rows(make_classifier, trainings):
         make_classifier(hidden_layer_sizes=(8,), epochs=5),
         measure="predictive_entropy",
         coverage=COVERAGE,
-        refit=False,
     ).fit(X_train, y_train)
-    # The five fold networks and no refit.
+    # By default: the five fold networks and no refit.
     assert trainings == ["MCDropoutClassifier"] * 5
     assert not hasattr(clf, "estimator_")
     assert len(clf.estimators_) == 5
@@ -124,7 +124,7 @@ def test_one_split_predicts_with_its_one_model_and_keeps_the_guarantee():
     X, y = make_classification(600, random_state=0)
     params = dict(max_risk=0.2, confidence=0.9, cv=0.5, random_state=0)
     with pytest.warns(UserWarning, match="does not cover cross-fitted"):
-        RejectOptionClassifier(LogisticRegression(), **params).fit(X, y)
+        RejectOptionClassifier(LogisticRegression(), refit=True, **params).fit(X, y)
     with pytest.warns(UserWarning, match="not independent draws"):
         RejectOptionClassifier(
             LogisticRegression(), max_risk=0.2, confidence=0.9, refit=False

@@ -64,9 +64,8 @@ def test_coverage_on_new_data_is_close_to_target(data, coverage):
 
 def test_threshold_is_quantile_of_out_of_fold_uncertainty(data):
     X_train, _, y_train, _ = data
-    clf = RejectOptionClassifier(LogisticRegression(), coverage=0.8).fit(
-        X_train, y_train
-    )
+    clf = RejectOptionClassifier(LogisticRegression(), coverage=0.8, refit=True)
+    clf.fit(X_train, y_train)
     # cv=5 means StratifiedKFold(5) without shuffling, as in cross_val_predict.
     oof = cross_val_predict(
         LogisticRegression(),
@@ -82,7 +81,8 @@ def test_threshold_is_quantile_of_out_of_fold_uncertainty(data):
     assert clf.cv_risk_ == pytest.approx(
         selective_risk_at_coverage(y_train, y_oof, uncertainty, 0.8)
     )
-    # The predictions come from a model refitted on all the training data.
+    # With refit=True the predictions come from a model refitted on all the
+    # training data.
     refitted = LogisticRegression().fit(X_train, y_train)
     assert_allclose(clf.estimator_.coef_, refitted.coef_)
 
@@ -121,11 +121,15 @@ def test_unreachable_max_risk_rejects_everything(data):
 
 def test_full_coverage_never_rejects(data):
     X_train, X_test, y_train, _ = data
-    clf = RejectOptionClassifier(LogisticRegression(), coverage=1.0, cv=3)
-    clf.fit(X_train, y_train)
-    assert clf.threshold_ == np.inf
-    assert not clf.reject(X_test).any()
-    assert_array_equal(clf.predict(X_test), clf.estimator_.predict(X_test))
+    for refit in (True, False):
+        clf = RejectOptionClassifier(
+            LogisticRegression(), coverage=1.0, cv=3, refit=refit
+        ).fit(X_train, y_train)
+        assert clf.threshold_ == np.inf
+        assert not clf.reject(X_test).any()
+        assert_array_equal(
+            clf.predict(X_test), clf.predict_proba(X_test).argmax(axis=1)
+        )
 
 
 def test_default_is_ninety_percent_coverage(data):
@@ -136,9 +140,8 @@ def test_default_is_ninety_percent_coverage(data):
 
 def test_predict_reject_and_predict_proba_agree(data):
     X_train, X_test, y_train, _ = data
-    clf = RejectOptionClassifier(LogisticRegression(), coverage=0.7).fit(
-        X_train, y_train
-    )
+    clf = RejectOptionClassifier(LogisticRegression(), coverage=0.7, refit=True)
+    clf.fit(X_train, y_train)
     rejected = clf.reject(X_test)
     y_pred = clf.predict(X_test)
     assert rejected.dtype == bool and 0 < rejected.mean() < 1
@@ -225,8 +228,9 @@ def test_sample_weight_weights_the_threshold_and_the_fit(data):
     half.fit(X_test[y_test.size // 2 :], y_test[y_test.size // 2 :])
     assert weighted.threshold_ == half.threshold_
     # With cross-fitting the weights also reach the estimator's fit.
-    unit = RejectOptionClassifier(LogisticRegression(), cv=3).fit(X_train, y_train)
-    doubled = RejectOptionClassifier(LogisticRegression(), cv=3).fit(
+    unit = RejectOptionClassifier(LogisticRegression(), cv=3, refit=True)
+    unit.fit(X_train, y_train)
+    doubled = RejectOptionClassifier(LogisticRegression(), cv=3, refit=True).fit(
         X_train, y_train, sample_weight=np.where(y_train == 1, 5.0, 1.0)
     )
     assert not np.allclose(unit.estimator_.coef_, doubled.estimator_.coef_)

@@ -156,7 +156,8 @@ def test_cross_fitting_matches_cross_val_predict():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(300, 3))
     y = X @ [1.0, 2.0, 0.0] + rng.normal(size=300)
-    reg = RejectOptionRegressor(BayesianRidge(), coverage=0.8, cv=KFold(3)).fit(X, y)
+    reg = RejectOptionRegressor(BayesianRidge(), coverage=0.8, cv=KFold(3), refit=True)
+    reg.fit(X, y)
     std = np.concatenate(
         [
             BayesianRidge().fit(X[train], y[train]).predict(X[test], return_std=True)[1]
@@ -171,6 +172,11 @@ def test_cross_fitting_matches_cross_val_predict():
     assert accepted.mean() == pytest.approx(reg.cv_coverage_)
     assert reg.cv_risk_ == pytest.approx(np.mean((y - mean)[accepted] ** 2))
     assert_allclose(reg.estimator_.coef_, BayesianRidge().fit(X, y).coef_)
+    # By default the fold models predict: each new row goes to one of them.
+    default = RejectOptionRegressor(BayesianRidge(), coverage=0.8, cv=KFold(3))
+    default.fit(X, y)
+    assert default.threshold_ == reg.threshold_
+    assert len(default.estimators_) == 3 and not hasattr(default, "estimator_")
 
 
 def test_mc_dropout_regressor_through_frozen_estimator():
@@ -229,7 +235,7 @@ def test_sample_weight_weights_the_threshold_and_the_fit(heteroscedastic):
     X = rng.normal(size=(300, 2))
     target = X @ [1.0, -1.0] + rng.normal(size=300)
     row_weights = np.where(X[:, 0] > 0, 5.0, 1.0)
-    reg = RejectOptionRegressor(BayesianRidge(), cv=3).fit(
+    reg = RejectOptionRegressor(BayesianRidge(), cv=3, refit=True).fit(
         X, target, sample_weight=row_weights
     )
     expected = BayesianRidge().fit(X, target, sample_weight=row_weights)
@@ -279,7 +285,8 @@ def test_cross_fitted_mc_dropout_regressor(make_regressor):
     X = rng.uniform(-2, 2, size=(240, 1))
     y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=240)
     network = make_regressor(hidden_layer_sizes=(8,), epochs=3)
-    reg = RejectOptionRegressor(network, coverage=0.75, cv=KFold(2)).fit(X, y)
+    reg = RejectOptionRegressor(network, coverage=0.75, cv=KFold(2), refit=True)
+    reg.fit(X, y)
     # Out-of-fold stds of clones fitted by hand: the same seeded fits.
     std = np.concatenate(
         [
@@ -289,7 +296,8 @@ def test_cross_fitted_mc_dropout_regressor(make_regressor):
     )
     assert reg.threshold_ == np.quantile(std, 0.75, method="inverted_cdf")
     assert reg.cv_coverage_ == pytest.approx(0.75, abs=1 / 240)
-    # The refitted network predicts, and rejects by its own std.
+    # With refit=True the refitted network predicts, and rejects by its own
+    # std.
     refitted = clone(network).fit(X, y)
     _, new_std = refitted.predict(X, return_std=True)
     assert_array_equal(reg.reject(X), new_std > reg.threshold_)
