@@ -59,7 +59,7 @@ from ._export import (
     reject_regressor_heads,
     save_saved_model,
 )
-from ._losses import MIN_VARIANCE, gaussian_nll_loss
+from ._losses import MIN_VARIANCE, BetaNLL, gaussian_nll_loss, heteroscedastic_loss
 from ._pool import lease as lease_network
 from ._sampler import (
     MCSampler,
@@ -122,6 +122,8 @@ __all__ = [
     "ensure_runtime",
     "fallback_reason",
     "gaussian_nll_loss",
+    "heteroscedastic_loss",
+    "BetaNLL",
     "get_sampler",
     "initial_state",
     "is_keras_object",

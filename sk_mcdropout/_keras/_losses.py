@@ -1,4 +1,4 @@
-"""The regression loss."""
+"""The regression losses of a heteroscedastic head."""
 
 from ._backend import keras, tf
 
@@ -23,3 +23,37 @@ def gaussian_nll_loss(y_true, y_pred):
     variance = variance + MIN_VARIANCE
     nll = 0.5 * (tf.math.log(variance) + tf.square(y_true - mean) / variance)
     return tf.reduce_mean(nll, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="sk_mcdropout", name="BetaNLL")
+class BetaNLL(keras.losses.Loss):
+    """The beta-NLL of Seitzer et al. (2022): each row's Gaussian NLL weighted
+    by its predicted variance to the power ``beta``, the weight held constant.
+
+    The gradient with respect to the mean is the NLL's times ``variance **
+    beta``: beta 0 is the NLL (whose mean gradient vanishes on rows it calls
+    noisy, so the mean underfits them), beta 1 gives the mean the gradient of
+    mean squared error. The variance's own optimum is unchanged.
+    """
+
+    def __init__(self, beta=0.5, name="beta_nll", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.beta = float(beta)
+
+    def call(self, y_true, y_pred):
+        y_pred = tf.convert_to_tensor(y_pred)
+        y_true = tf.cast(y_true, y_pred.dtype)
+        mean, variance = tf.split(y_pred, 2, axis=-1)
+        y_true = tf.reshape(y_true, tf.shape(mean))
+        variance = variance + MIN_VARIANCE
+        nll = 0.5 * (tf.math.log(variance) + tf.square(y_true - mean) / variance)
+        weight = tf.stop_gradient(variance) ** self.beta
+        return tf.reduce_mean(weight * nll, axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "beta": self.beta}
+
+
+def heteroscedastic_loss(beta):
+    """The training loss of a heteroscedastic head for ``nll_beta=beta``."""
+    return gaussian_nll_loss if beta == 0 else BetaNLL(beta)

@@ -603,7 +603,9 @@ class ScikerasRegressor(ScikerasAdapter, KerasRegressor):
         kwargs = super()._get_compile_kwargs()
         if kwargs.get("loss") is None:
             kwargs["loss"] = (
-                _keras.gaussian_nll_loss if self._heteroscedastic() else "mse"
+                _keras.heteroscedastic_loss(self.nll_beta)
+                if self._heteroscedastic()
+                else "mse"
             )
         return kwargs
 

@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_mcdropout import MCDropoutRegressor
+from sk_mcdropout._keras import BetaNLL, gaussian_nll_loss
 from sk_mcdropout.neural_network._base import derive_seed
 from sk_mcdropout.neural_network._noise import calibration_split, fit_noise_scale
 
@@ -392,11 +393,29 @@ def test_warm_start_continues_the_network(data, make_regressor):
 
 def test_defaults_are_a_heteroscedastic_head_calibrated_then_refitted():
     reg = MCDropoutRegressor()
-    assert (reg.noise, reg.calibration_fraction, reg.calibration_refit) == (
-        "heteroscedastic",
-        0.1,
-        True,
-    )
+    assert (
+        reg.noise,
+        reg.nll_beta,
+        reg.calibration_fraction,
+        reg.calibration_refit,
+    ) == ("heteroscedastic", 0.5, 0.1, True)
+
+
+def test_nll_beta_sets_the_heteroscedastic_loss(data, make_regressor):
+    X, y = data
+    default = make_regressor(noise="heteroscedastic").fit(X, y)
+    assert isinstance(default.model_.loss, BetaNLL)
+    assert default.model_.loss.beta == 0.5
+    plain = make_regressor(noise="heteroscedastic", nll_beta=0.0).fit(X, y)
+    assert plain.model_.loss is gaussian_nll_loss
+    assert not np.allclose(default.predict(X), plain.predict(X))
+    # A pickled network warm-starts with the loss it was trained with.
+    restored = pickle.loads(pickle.dumps(default)).set_params(warm_start=True)
+    assert restored.fit(X, y).model_.loss.beta == 0.5
+    # Homoscedastic networks learn the mean by mean squared error, whatever
+    # nll_beta says.
+    homo = make_regressor(noise="homoscedastic", nll_beta=0.0).fit(X, y)
+    assert homo.model_.loss == "mse"
 
 
 @pytest.mark.parametrize("noise", ["homoscedastic", "heteroscedastic"])
