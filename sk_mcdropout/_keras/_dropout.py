@@ -41,6 +41,8 @@ class RateDropout(keras.layers.Dropout):
             dtype="float64",
             initializer=keras.initializers.Constant(rate),
             trainable=False,
+            # Read in float64 under any dtype policy.
+            autocast=False,
             name="rate",
         )
         self.built = True
