@@ -2,7 +2,9 @@
 
 One small recipe per estimator and one map of expected failures, keyed by
 class, each with its reason. ``xfail_strict`` is on: a check listed here that
-starts to pass fails the suite, so the map never outlives its reasons.
+starts to pass fails the suite, so the map never outlives its reasons. The one
+exception, the sample-weight checks of reject options whose fold models
+predict, is marked in the test: its outcome depends on how the folds fall.
 """
 
 import numpy as np
@@ -57,13 +59,14 @@ INSTANCES = [
         random_state=0,
     ),
     # Rejects a tenth of the rows, and rejects none: the second runs
-    # check_classifiers_train whole.
+    # check_classifiers_train whole. By default the fold models predict, each
+    # row routed to one.
     RejectOptionClassifier(LogisticRegression(), coverage=0.9),
     RejectOptionClassifier(LogisticRegression(), coverage=1.0),
     RejectOptionRegressor(LinearWithStd(), coverage=0.9),
-    # The fold models predict, each row routed to one.
-    RejectOptionClassifier(LogisticRegression(), coverage=1.0, refit=False),
-    RejectOptionRegressor(LinearWithStd(), coverage=0.9, refit=False),
+    # One model refitted on all the rows predicts.
+    RejectOptionClassifier(LogisticRegression(), coverage=1.0, refit=True),
+    RejectOptionRegressor(LinearWithStd(), coverage=0.9, refit=True),
 ]
 
 _SCIKERAS_MRO = (
@@ -107,8 +110,30 @@ def expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
 
+# With the fold models predicting, a row repeated instead of weighted moves
+# rows between the cross-validation folds, so other fold models predict: the
+# check passes or not by how the folds fall (it did on one scikit-learn
+# release and not on another). scikit-learn marks its CalibratedClassifierCV,
+# whose fold models predict too, as failing these checks.
+_FOLD_DEPENDENT = {
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weight_equivalence_on_sparse_data",
+}
+
+
 @parametrize_with_checks(INSTANCES, expected_failed_checks=expected_failed_checks)
-def test_sklearn_compatible_estimator(estimator, check):
+def test_sklearn_compatible_estimator(estimator, check, request):
+    name = getattr(check, "func", check).__name__
+    fold_models = isinstance(
+        estimator, (RejectOptionClassifier, RejectOptionRegressor)
+    ) and not (estimator.refit or estimator.coverage == 1.0)
+    if fold_models and name in _FOLD_DEPENDENT:
+        request.applymarker(
+            pytest.mark.xfail(
+                reason="repeated rows change the folds, whose models predict",
+                strict=False,
+            )
+        )
     check(estimator)
 
 

@@ -9,9 +9,10 @@ module:
   lazily, thread pools;
 - ``_seeding``: reproducible, thread-safe seeding of building and training;
 - ``_builders``: the built-in MLPs and the checks and edits of a user's network;
+- ``_dropout``: the built-in networks' dropout layer, its rate a variable;
 - ``_concrete``: the ConcreteDropout layer and its regulariser weights;
 - ``_sampler``: the compiled Monte Carlo sampler and the deterministic pass;
-- ``_losses``: the regression loss;
+- ``_losses``: the heteroscedastic regression losses;
 - ``_training``: the training loop (whole epochs per compiled call) and
   scikit-learn's stopping rules;
 - ``_pool``: built-in networks kept per architecture and re-initialised from

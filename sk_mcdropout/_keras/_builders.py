@@ -12,6 +12,7 @@ from ._concrete import (
     ConcreteDropout,
     concrete_regularizers,
 )
+from ._dropout import RateDropout
 
 CONCRETE = "concrete"
 
@@ -23,16 +24,19 @@ def _is_concrete(p):
 def _dense_stack(x, hidden_layer_sizes, activation, p, drop_inputs, regularizers):
     """Hidden Dense layers, each followed by dropout of rate ``p``.
 
+    The dropout layers keep their rate in a variable (``RateDropout``), so
+    that a kept network's compiled training loop serves every rate.
+
     With ``regularizers`` (concrete dropout), each ConcreteDropout wraps the
     next Dense layer instead; the caller wraps the heads with ``_head``.
     ``regularizers`` is (weight, dropout, logit_scale) for ConcreteDropout.
     """
     if drop_inputs and regularizers is None:
-        x = keras.layers.Dropout(p, name="dropout_input")(x)
+        x = RateDropout(p, name="dropout_input")(x)
     for i, units in enumerate(hidden_layer_sizes):
         dense = keras.layers.Dense(units, activation=activation, name=f"dense_{i}")
         if regularizers is None:
-            x = keras.layers.Dropout(p, name=f"dropout_{i}")(dense(x))
+            x = RateDropout(p, name=f"dropout_{i}")(dense(x))
         elif i > 0 or drop_inputs:
             x = _concrete(dense, regularizers, f"concrete_{i}")(x)
         else:

@@ -200,7 +200,7 @@ class ConcreteDropout(keras.layers.Wrapper):
     @property
     def rate(self):
         """The current dropout rate, ``sigmoid(p_logit)``."""
-        logit = float(keras.ops.convert_to_numpy(self.p_logit)) * self.logit_scale
+        logit = float(self.p_logit.numpy()) * self.logit_scale
         return 1.0 / (1.0 + math.exp(-logit))
 
     def _relaxed_drop(self, x, p):

@@ -7,7 +7,10 @@ the library builds itself therefore leases a network of that architecture
 (built, compiled and traced by an earlier fit in this process) and
 re-initialises it from the fit's seed: every variable gets the value a network
 built under that seed would start with, bit for bit, so the fit trains the
-same model as on a new network.
+same model as on a new network. The dropout rate is not part of the
+architecture: the built-in networks keep it in a variable (``RateDropout``)
+that the estimator sets after the lease, so the candidates of a grid search
+over ``p`` share one network and its traced loops.
 
 How a seed becomes initial values is learnt from the first network of an
 architecture, built under a stream that records the seeds Keras draws (one

@@ -250,7 +250,9 @@ class _Expander:
                 y = self._per_pass(y, bits_out)
         if cols != units:
             y = y[:, :units]
-        if scale != 1.0:
+        if tf.is_tensor(scale):
+            y = y * tf.cast(scale, y.dtype)
+        elif scale != 1.0:
             y = y * scale
         if layer.use_bias:
             if mask_out is None:
@@ -272,9 +274,15 @@ def keep_masks(shape, seed, index, rate, dtype=tf.float32):
     """
     seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(index, tf.int64)])
     uniform = tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
-    if rate == 0:
+    if not tf.is_tensor(rate) and rate == 0:
         ones = tf.ones_like(uniform)
         return ones, ones, 1.0
+    if tf.is_tensor(rate):
+        # A float64 rate (an argument of the compiled function) gives the
+        # bits of the same Python float: every step in float64, rounded once.
+        bits = tf.cast(uniform >= tf.cast(rate, dtype), dtype)
+        keep = tf.cast(1.0 - rate, dtype)
+        return bits / keep, bits, 1.0 / (1.0 - rate)
     bits = tf.cast(uniform >= rate, dtype)
     return bits / (1.0 - rate), bits, 1.0 / (1.0 - rate)
 
@@ -369,7 +377,10 @@ class MCSampler:
         # must not keep the model (and its traced graphs) alive after it.
         self._model = weakref.ref(model)
         self.n_classes = n_classes
-        self.rates = tuple(float(layer.rate) for layer in dropout_layers(model))
+        # The rates are arguments of the compiled passes (a kept network
+        # serves many rates; see _pool), except which are 0: those layers
+        # draw no mask.
+        self.zero_rates = zero_rates(model)
         self.widest = widest_layer(model)
         self.largest_kernel = max(
             (
@@ -383,12 +394,17 @@ class MCSampler:
         self._spec = [
             tf.TensorSpec((None, *in_shape), tf.float32),
             tf.TensorSpec((), tf.int64),
+            tf.TensorSpec((len(self.zero_rates),), tf.float64),
         ]
         self._functions = {}
         # (n_passes, n_rows) -> whether the flat layout gives the same bits.
         self._flat_checked = {}
         # (n_passes, seed) -> the one-row function, or None; oldest first.
         self._row_functions = {}
+
+    def rates(self):
+        """The current rate of every dropout layer, learnt ones included."""
+        return tuple(float(layer.rate) for layer in dropout_layers(self._model()))
 
     def folds(self, n_passes):
         """Whether masks are folded into Dense kernels for ``n_passes`` passes.
@@ -418,14 +434,14 @@ class MCSampler:
         fold = self.folds(n_passes)
         if flat:
 
-            def passes(x, seed, rows):
-                return self._passes(x, n_passes, seed, fold, rows)
+            def passes(x, seed, rates, rows):
+                return self._passes(x, n_passes, seed, fold, rates, rows)
 
             spec = [*self._spec, tf.TensorSpec((), tf.int32)]
         else:
 
-            def passes(x, seed):
-                return self._passes(x, n_passes, seed, fold)
+            def passes(x, seed, rates):
+                return self._passes(x, n_passes, seed, fold, rates)
 
             spec = self._spec
         # Every fitted network traces its own function by design; TF would
@@ -435,11 +451,14 @@ class MCSampler:
         function = tf.function(passes, input_signature=spec)
         return _compat.omit_retracing_warning(function).get_concrete_function()
 
-    def _passes(self, x, n_passes, seed, fold, rows=None, pad=None):
+    def _passes(self, x, n_passes, seed, fold, rates, rows=None, pad=None):
+        """``rates``: a float64 tensor of every dropout layer's rate, or a
+        tuple of floats (traced as constants)."""
         model = self._model()
         layers = dropout_layers(model)
         rates = {
-            id(layer): rate for layer, rate in zip(layers, self.rates, strict=True)
+            id(layer): 0.0 if zero else rates[i]
+            for i, (layer, zero) in enumerate(zip(layers, self.zero_rates, strict=True))
         }
         expander = _Expander(n_passes, seed, fold, rates, rows, pad)
         out = expander.run(model, x)
@@ -465,14 +484,14 @@ class MCSampler:
             out = tf.concat([1.0 - out, out], axis=-1)
         return tf.cast(out, tf.float32)
 
-    def _new_row_function(self, n_passes, seed, pad):
-        """The flat layout for one row, traced with the seed and every shape
-        fixed: TensorFlow then computes the masks once, as constants of the
-        graph, and a call is a few dozen small operations."""
+    def _new_row_function(self, n_passes, seed, rates, pad):
+        """The flat layout for one row, traced with the seed, the rates and
+        every shape fixed: TensorFlow then computes the masks once, as
+        constants of the graph, and a call is a few dozen small operations."""
         fold = self.folds(n_passes)
 
         def passes(x):
-            return self._passes(x, n_passes, seed, fold, 1, pad)
+            return self._passes(x, n_passes, seed, fold, rates, 1, pad)
 
         spec = tf.TensorSpec((_BLOCK, *self._spec[0].shape[1:]), tf.float32)
         function = tf.function(passes, input_signature=[spec])
@@ -485,9 +504,10 @@ class MCSampler:
         Candidates are tried cheapest first: the flat rows padded to a
         multiple of 8, then of a block. Each is run against the folded layout
         on a few random rows and kept only if every bit agrees; the result is
-        remembered for ``_ROW_FUNCTIONS`` (n_passes, seed) pairs.
+        remembered for ``_ROW_FUNCTIONS`` (n_passes, seed, rates).
         """
-        key = (n_passes, seed)
+        rates = self.rates()
+        key = (n_passes, seed, rates)
         with _LOCK:
             if key in self._row_functions:
                 return self._row_functions[key]
@@ -496,14 +516,15 @@ class MCSampler:
         if None not in row_shape:
             folded = self._function(n_passes)
             seed_t = tf.constant(seed, tf.int64)
+            rates_t = tf.constant(rates, tf.float64)
             rng = np.random.default_rng(0)
             probes = [
                 tf.constant(_pad_rows(rng.standard_normal((1, *row_shape), np.float32)))
                 for _ in range(_ROW_PROBES)
             ]
-            wanted = [folded(p, seed_t).numpy()[:, :1] for p in probes]
+            wanted = [folded(p, seed_t, rates_t).numpy()[:, :1] for p in probes]
             for pad in (8, _BLOCK):
-                candidate = self._new_row_function(n_passes, seed, pad)
+                candidate = self._new_row_function(n_passes, seed, rates, pad)
                 if all(
                     np.array_equal(candidate(p).numpy(), w)
                     for p, w in zip(probes, wanted, strict=True)
@@ -536,9 +557,11 @@ class MCSampler:
             probe = rng.standard_normal((n_rows, *self._spec[0].shape[1:]))
             probe = tf.constant(_pad_rows(probe.astype(np.float32)))
             seed_t = tf.constant(seed, tf.int64)
-            folded = self._function(n_passes)(probe, seed_t).numpy()[:, :n_rows]
+            rates_t = tf.constant(self.rates(), tf.float64)
+            folded = self._function(n_passes)(probe, seed_t, rates_t)
+            folded = folded.numpy()[:, :n_rows]
             flat = self._function(n_passes, flat=True)(
-                probe, seed_t, tf.constant(n_rows, tf.int32)
+                probe, seed_t, rates_t, tf.constant(n_rows, tf.int32)
             ).numpy()[:, :n_rows]
             matches = bool(np.array_equal(folded, flat))
         with _LOCK:
@@ -575,6 +598,7 @@ class MCSampler:
                 return samples if mode == "samples" else _mean_and_std(samples)
         step = self.chunk_rows(n_passes, memory_mb)
         seed_t = tf.constant(seed, tf.int64)
+        rates_t = tf.constant(self.rates(), tf.float64)
         bar = None
         if verbose and n_rows > step:
             bar = keras.utils.Progbar(n_rows, unit_name="row")
@@ -591,11 +615,11 @@ class MCSampler:
                 fn = self._function(n_passes, flat=True)
                 rows = tf.constant(len(chunk), tf.int32)
                 x = tf.constant(_pad_rows(chunk))
-                samples = fn(x, seed_t, rows).numpy()[:, : len(chunk)]
+                samples = fn(x, seed_t, rates_t, rows).numpy()[:, : len(chunk)]
             else:
                 fn = self._function(n_passes)
                 x = tf.constant(_pad_rows(chunk))
-                samples = fn(x, seed_t).numpy()[:, : len(chunk)]
+                samples = fn(x, seed_t, rates_t).numpy()[:, : len(chunk)]
             parts.append(samples if mode == "samples" else _mean_and_std(samples))
             if bar is not None:
                 bar.update(min(start + step, n_rows))
@@ -657,6 +681,11 @@ _SAMPLERS = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
+def zero_rates(model):
+    """Which dropout layers of ``model`` have a rate of 0."""
+    return tuple(float(layer.rate) == 0.0 for layer in dropout_layers(model))
+
+
 def get_sampler(model, n_classes):
     """The compiled sampler of ``model``, traced once and reused.
 
@@ -665,10 +694,13 @@ def get_sampler(model, n_classes):
     call from several threads.
     """
     _backend.ensure_runtime()
-    rates = tuple(float(layer.rate) for layer in dropout_layers(model))
+    zeros = zero_rates(model)
     with _LOCK:
         sampler = _SAMPLERS.get(model)
-        if sampler is None or (sampler.rates, sampler.n_classes) != (rates, n_classes):
+        if sampler is None or (sampler.zero_rates, sampler.n_classes) != (
+            zeros,
+            n_classes,
+        ):
             sampler = MCSampler(model, n_classes)
             _SAMPLERS[model] = sampler
     return sampler

@@ -33,6 +33,7 @@ import difflib
 import functools
 import inspect
 import json
+import numbers
 from collections import defaultdict
 
 import numpy as np
@@ -249,7 +250,10 @@ class ScikerasAdapter:
                 model.compile(**self._get_compile_kwargs())
                 return model
 
-            return _keras.lease_network(key, self, seed, build_compiled)
+            model = _keras.lease_network(key, self, seed, build_compiled)
+            # The rate is not part of the key: a kept network of another
+            # rate serves this fit with its rate variables set.
+            return self._prepare_network(model)
         with _keras.seeded(seed) if seed is not None else contextlib.nullcontext():
             model = super()._build_keras_model()
         return self._prepare_network(model)
@@ -269,6 +273,10 @@ class ScikerasAdapter:
             if name not in _NOT_ARCHITECTURE
             and not name.startswith(("fit__", "predict__", "callbacks__"))
         }
+        if isinstance(params.get("p"), numbers.Real):
+            # The built-in networks keep their rates in variables; only a
+            # rate of 0 (no dropout, no seed generator) is another network.
+            params["p"] = "zero" if params["p"] == 0 else "positive"
         meta = {name: getattr(self, name, None) for name in _ARCHITECTURE_META}
         meta["X_dtype_"] = str(getattr(self, "X_dtype_", None))
         if isinstance(self.p, str):

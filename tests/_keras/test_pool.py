@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from sk_mcdropout import MCDropoutClassifier
-from sk_mcdropout._keras import _pool
+from sk_mcdropout._keras import _pool, _sampler
 from sk_mcdropout.neural_network import _scikeras
+
+RATES = (0.1, 0.3, 0.2)
 
 
 def _fitted(estimator, X, y):
@@ -73,6 +75,54 @@ def test_kept_network_trains_the_model_of_a_new_one(
     assert not np.array_equal(other[0], first[0])
     _unpooled(monkeypatch)
     _assert_same(_outcome(make(random_state=3, **params), X, target), first)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_one_kept_network_serves_every_rate(
+    kind, binary_data, make_classifier, make_regressor, monkeypatch
+):
+    # A grid search over p: one network built, its training loop and its
+    # Monte Carlo sampler traced once, and each rate's model the one a new
+    # network of that rate trains.
+    X, y = binary_data
+    make = make_classifier if kind == "classifier" else make_regressor
+    target = y if kind == "classifier" else X[:, 0] + 0.5 * y
+    params = dict(hidden_layer_sizes=(13, 5), epochs=2, input_dropout=True)
+    if kind == "classifier":
+        del params["input_dropout"]
+    traces = []
+    new_function = _sampler.MCSampler._new_function
+    monkeypatch.setattr(
+        _sampler.MCSampler,
+        "_new_function",
+        lambda self, *a: traces.append(a) or new_function(self, *a),
+    )
+    built = _pool.counts["built"]
+    kept = {}
+    for p in RATES:
+        kept[p] = _outcome(make(random_state=5, p=p, **params), X, target)
+        if p == RATES[0]:
+            first_traces = list(traces)
+    assert _pool.counts["built"] == built + 1
+    # The later rates trace nothing new (the first traced a layout per
+    # number of passes and chunk size it met).
+    assert traces == first_traces
+    assert not np.array_equal(kept[0.1][0], kept[0.3][0])
+    _unpooled(monkeypatch)
+    for p in RATES:
+        _assert_same(_outcome(make(random_state=5, p=p, **params), X, target), kept[p])
+
+
+def test_a_rate_of_zero_is_another_network(binary_data, make_classifier):
+    X, y = binary_data
+    params = dict(hidden_layer_sizes=(6, 6), epochs=1, random_state=0)
+    built = _pool.counts["built"]
+    positive = make_classifier(p=0.2, **params).fit(X, y)
+    zero = make_classifier(p=0.0, **params).fit(X, y)
+    assert _pool.counts["built"] == built + 2
+    # No dropout at all: every pass is the same.
+    assert positive.predict_uncertainty(X[:50]).max() > 0
+    assert zero.predict_uncertainty(X[:50]).max() == 0
 
 
 def test_kept_network_matches_a_new_process(binary_data, make_classifier):

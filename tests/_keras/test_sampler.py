@@ -8,12 +8,17 @@ import tensorflow as tf
 from sk_mcdropout import _keras as _network
 
 
+def _rates(sampler):
+    return tf.constant(sampler.rates(), tf.float64)
+
+
 def _two_ways(clf, X, n_passes=12):
     sampler = _network.get_sampler(clf.model_, len(clf.classes_))
     x = tf.constant(X, tf.float32)
     seed = tf.constant(clf.mc_seed_, tf.int64)
-    folded = sampler._passes(x, n_passes, seed, fold=True).numpy()
-    plain = sampler._passes(x, n_passes, seed, fold=False).numpy()
+    rates = _rates(sampler)
+    folded = sampler._passes(x, n_passes, seed, True, rates).numpy()
+    plain = sampler._passes(x, n_passes, seed, False, rates).numpy()
     return folded, plain
 
 
@@ -64,7 +69,8 @@ def test_few_rows_give_the_bits_of_a_full_block(binary_data, make_classifier, pa
     clf = make_classifier(epochs=1, **params).fit(X, y)
     sampler = _network.get_sampler(clf.model_, 2)
     seed = tf.constant(clf.mc_seed_, tf.int64)
-    block = sampler._function(30)(tf.constant(X[:48]), seed).numpy()
+    block = sampler._function(30)(tf.constant(X[:48]), seed, _rates(sampler))
+    block = block.numpy()
     for n_rows in (1, 2, 7, 47):
         samples = sampler.run(
             X[:n_rows], 30, clf.mc_seed_, mode="samples", memory_mb=256
@@ -84,15 +90,16 @@ def test_flat_layout_is_used_only_where_it_matches(binary_data, make_classifier)
     padded = np.zeros((48, X.shape[1]), np.float32)
     padded[:3] = X[:3]
     padded = tf.constant(padded)
+    rates = _rates(sampler)
     same_sums = np.array_equal(
-        flat(padded, seed, tf.constant(3, tf.int32)).numpy(),
-        folded(padded, seed).numpy()[:, :3],
+        flat(padded, seed, rates, tf.constant(3, tf.int32)).numpy(),
+        folded(padded, seed, rates).numpy()[:, :3],
     )
     assert sampler.flat_matches(20, clf.mc_seed_, 3) == same_sums
     # The layouts compute the same passes in any case.
     np.testing.assert_allclose(
-        flat(padded, seed, tf.constant(3, tf.int32)).numpy(),
-        folded(padded, seed).numpy()[:, :3],
+        flat(padded, seed, rates, tf.constant(3, tf.int32)).numpy(),
+        folded(padded, seed, rates).numpy()[:, :3],
         atol=1e-6,
     )
 
@@ -151,7 +158,9 @@ def test_one_row_is_scored_by_a_function_with_constant_masks(
     fn = sampler.row_function(40, clf.mc_seed_)
     assert fn is not None
     block = sampler._function(40)(
-        tf.constant(X[:48], tf.float32), tf.constant(clf.mc_seed_, tf.int64)
+        tf.constant(X[:48], tf.float32),
+        tf.constant(clf.mc_seed_, tf.int64),
+        _rates(sampler),
     ).numpy()
     for i in (0, 5):
         row = np.asarray(X[i : i + 1], np.float32)
