@@ -16,13 +16,19 @@ def gaussian_nll_loss(y_true, y_pred):
     variances (positive) in the second half; ``y_true`` has one column per
     mean. Averaged over outputs, per row.
     """
+    nll, _ = _nll_and_variance(y_true, y_pred)
+    return tf.reduce_mean(nll, axis=-1)
+
+
+def _nll_and_variance(y_true, y_pred):
+    """Each output's Gaussian NLL (without the constant) and noise variance."""
     y_pred = tf.convert_to_tensor(y_pred)
     y_true = tf.cast(y_true, y_pred.dtype)
     mean, variance = tf.split(y_pred, 2, axis=-1)
     y_true = tf.reshape(y_true, tf.shape(mean))
     variance = variance + MIN_VARIANCE
     nll = 0.5 * (tf.math.log(variance) + tf.square(y_true - mean) / variance)
-    return tf.reduce_mean(nll, axis=-1)
+    return nll, variance
 
 
 @keras.saving.register_keras_serializable(package="sk_mcdropout", name="BetaNLL")
@@ -41,12 +47,7 @@ class BetaNLL(keras.losses.Loss):
         self.beta = float(beta)
 
     def call(self, y_true, y_pred):
-        y_pred = tf.convert_to_tensor(y_pred)
-        y_true = tf.cast(y_true, y_pred.dtype)
-        mean, variance = tf.split(y_pred, 2, axis=-1)
-        y_true = tf.reshape(y_true, tf.shape(mean))
-        variance = variance + MIN_VARIANCE
-        nll = 0.5 * (tf.math.log(variance) + tf.square(y_true - mean) / variance)
+        nll, variance = _nll_and_variance(y_true, y_pred)
         weight = tf.stop_gradient(variance) ** self.beta
         return tf.reduce_mean(weight * nll, axis=-1)
 
