@@ -444,12 +444,7 @@ class MCSampler:
                 return self._passes(x, n_passes, seed, fold, rates)
 
             spec = self._spec
-        # Every fitted network traces its own function by design; TF would
-        # warn about "frequent retracing" of the shared code object. The
-        # concrete function is called directly: a one-row call then skips
-        # matching its arguments against the signature.
-        function = tf.function(passes, input_signature=spec)
-        return _compat.omit_retracing_warning(function).get_concrete_function()
+        return _traced(passes, spec)
 
     def _passes(self, x, n_passes, seed, fold, rates, rows=None, pad=None):
         """``rates``: a float64 tensor of every dropout layer's rate, or a
@@ -494,8 +489,7 @@ class MCSampler:
             return self._passes(x, n_passes, seed, fold, rates, 1, pad)
 
         spec = tf.TensorSpec((_BLOCK, *self._spec[0].shape[1:]), tf.float32)
-        function = tf.function(passes, input_signature=[spec])
-        return _compat.omit_retracing_warning(function).get_concrete_function()
+        return _traced(passes, [spec])
 
     def row_function(self, n_passes, seed):
         """Compiled passes over one row (padded to a block) that give the
@@ -641,6 +635,23 @@ _NARROW = 16
 # Passes x rows x outputs up to which the moments are summed in one NumPy
 # call instead of pass by pass (the same order, hence the same bits).
 _SMALL_MOMENTS = 2**16
+
+
+def _traced(passes, spec):
+    """``passes`` traced once for ``spec``, as a concrete function.
+
+    Every fitted network traces its own function by design; TF would warn
+    about "frequent retracing" of the shared code object. The concrete
+    function is called directly: a one-row call then skips matching its
+    arguments against the signature.
+
+    Without AutoGraph: every branch of the sampler is on Python values known
+    at trace time, and AutoGraph's conversion of its source cost about 0.6 s
+    the first time a process traced a sampler (several times the trace).
+    Keras traces its own train and predict steps without AutoGraph too.
+    """
+    function = tf.function(passes, input_signature=spec, autograph=False)
+    return _compat.omit_retracing_warning(function).get_concrete_function()
 
 
 def _pad_rows(X):
