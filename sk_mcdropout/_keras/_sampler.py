@@ -277,14 +277,13 @@ def keep_masks(shape, seed, index, rate, dtype=tf.float32):
     if not tf.is_tensor(rate) and rate == 0:
         ones = tf.ones_like(uniform)
         return ones, ones, 1.0
-    if tf.is_tensor(rate):
-        # A float64 rate (an argument of the compiled function) gives the
-        # bits of the same Python float: every step in float64, rounded once.
-        bits = tf.cast(uniform >= tf.cast(rate, dtype), dtype)
-        keep = tf.cast(1.0 - rate, dtype)
-        return bits / keep, bits, 1.0 / (1.0 - rate)
-    bits = tf.cast(uniform >= rate, dtype)
-    return bits / (1.0 - rate), bits, 1.0 / (1.0 - rate)
+    # A Python float and the same float as a float64 tensor (an argument of
+    # the compiled function) give the same bits: rate and 1 - rate in
+    # float64, each rounded once to dtype.
+    rate = tf.convert_to_tensor(rate, tf.float64)
+    bits = tf.cast(uniform >= tf.cast(rate, dtype), dtype)
+    keep = tf.cast(1.0 - rate, dtype)
+    return bits / keep, bits, 1.0 / (1.0 - rate)
 
 
 def _activate(layer, y):
@@ -693,8 +692,15 @@ _LOCK = threading.Lock()
 
 
 def zero_rates(model):
-    """Which dropout layers of ``model`` have a rate of 0."""
-    return tuple(float(layer.rate) == 0.0 for layer in dropout_layers(model))
+    """Which dropout layers of ``model`` have a rate of 0.
+
+    A learnt rate, a sigmoid, never is: it is not read here (reading its
+    variable costs tens of microseconds; ``MCSampler.run`` reads it once).
+    """
+    return tuple(
+        not isinstance(layer, ConcreteDropout) and float(layer.rate) == 0.0
+        for layer in dropout_layers(model)
+    )
 
 
 def get_sampler(model, n_classes):
