@@ -1,6 +1,6 @@
 """The built-in networks' dropout layer: Keras' Dropout with its rate in a variable."""
 
-from ._backend import keras
+from ._backend import keras, tf
 
 
 @keras.saving.register_keras_serializable(package="sk_mcdropout", name="RateDropout")
@@ -11,9 +11,15 @@ class RateDropout(keras.layers.Dropout):
     network kept for many fits (the built-in networks are: see ``_pool``)
     would need a step traced per rate, and a grid search over ``p`` would
     trace one per candidate. This layer's step reads the rate from a
-    non-trainable float64 variable; setting ``rate`` assigns it. A rate of
+    float64 TensorFlow variable; setting ``rate`` assigns it. A rate of
     exactly 0 stays 0: such a layer has no seed generator (as a Dropout of
     rate 0), which makes it another architecture.
+
+    The rate is a hyperparameter, as Dropout's: the Python float is what
+    ``rate`` returns (reading a variable from Python costs tens of
+    microseconds, on the one-row prediction path), it is in the config, and
+    the variable is not one of the layer's Keras weights, so saving, loading,
+    ``set_weights`` and the pool's resets never change it behind the float.
 
     Training drops each unit with probability ``rate`` and scales the kept
     ones by ``1 / (1 - rate)``, as Keras' Dropout does; in inference the layer
@@ -36,21 +42,14 @@ class RateDropout(keras.layers.Dropout):
         self._zero = rate == 0.0
         if not self._zero:
             self.seed_generator = keras.random.SeedGenerator(seed)
-        self._rate = self.add_weight(
-            shape=(),
-            dtype="float64",
-            initializer=keras.initializers.Constant(rate),
-            trainable=False,
-            # Read in float64 under any dtype policy.
-            autocast=False,
-            name="rate",
-        )
+        self._rate_value = rate
+        self._rate = tf.Variable(rate, dtype=tf.float64, trainable=False, name="rate")
         self.built = True
 
     @property
     def rate(self):
         """The dropout rate, a Python float."""
-        return float(self._rate.numpy())
+        return self._rate_value
 
     @rate.setter
     def rate(self, value):
@@ -62,13 +61,14 @@ class RateDropout(keras.layers.Dropout):
                 "nor left (the layer has no seed generator at 0)."
             )
         self._rate.assign(value)
+        self._rate_value = value
 
     def call(self, inputs, training=False):
         if not training or self._zero:
             return inputs
-        rate = keras.ops.cast(self._rate, inputs.dtype)
+        rate = tf.cast(self._rate, inputs.dtype)
         # 1 - rate in float64, then rounded once: the scale of a constant rate.
-        keep = keras.ops.cast(1.0 - self._rate, inputs.dtype)
+        keep = tf.cast(1.0 - self._rate, inputs.dtype)
         uniform = keras.random.uniform(
             keras.ops.shape(inputs), dtype=inputs.dtype, seed=self.seed_generator
         )

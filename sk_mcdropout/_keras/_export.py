@@ -659,7 +659,8 @@ class _Served(tf.Module):
         }
         self.metadata = tf.Variable(json.dumps(metadata), trainable=False)
         spec = tf.TensorSpec((None, n_features), tf.float32, name="X")
-        self.serve = tf.function(self._run, input_signature=[spec])
+        # Its Python loop runs at trace time; AutoGraph would only convert it.
+        self.serve = tf.function(self._run, input_signature=[spec], autograph=False)
 
     def _run(self, X):
         values = dict(self._constants, X=X)

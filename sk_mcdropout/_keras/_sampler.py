@@ -277,14 +277,13 @@ def keep_masks(shape, seed, index, rate, dtype=tf.float32):
     if not tf.is_tensor(rate) and rate == 0:
         ones = tf.ones_like(uniform)
         return ones, ones, 1.0
-    if tf.is_tensor(rate):
-        # A float64 rate (an argument of the compiled function) gives the
-        # bits of the same Python float: every step in float64, rounded once.
-        bits = tf.cast(uniform >= tf.cast(rate, dtype), dtype)
-        keep = tf.cast(1.0 - rate, dtype)
-        return bits / keep, bits, 1.0 / (1.0 - rate)
-    bits = tf.cast(uniform >= rate, dtype)
-    return bits / (1.0 - rate), bits, 1.0 / (1.0 - rate)
+    # A Python float and the same float as a float64 tensor (an argument of
+    # the compiled function) give the same bits: rate and 1 - rate in
+    # float64, each rounded once to dtype.
+    rate = tf.convert_to_tensor(rate, tf.float64)
+    bits = tf.cast(uniform >= tf.cast(rate, dtype), dtype)
+    keep = tf.cast(1.0 - rate, dtype)
+    return bits / keep, bits, 1.0 / (1.0 - rate)
 
 
 def _activate(layer, y):
@@ -444,12 +443,7 @@ class MCSampler:
                 return self._passes(x, n_passes, seed, fold, rates)
 
             spec = self._spec
-        # Every fitted network traces its own function by design; TF would
-        # warn about "frequent retracing" of the shared code object. The
-        # concrete function is called directly: a one-row call then skips
-        # matching its arguments against the signature.
-        function = tf.function(passes, input_signature=spec)
-        return _compat.omit_retracing_warning(function).get_concrete_function()
+        return _traced(passes, spec)
 
     def _passes(self, x, n_passes, seed, fold, rates, rows=None, pad=None):
         """``rates``: a float64 tensor of every dropout layer's rate, or a
@@ -494,8 +488,7 @@ class MCSampler:
             return self._passes(x, n_passes, seed, fold, rates, 1, pad)
 
         spec = tf.TensorSpec((_BLOCK, *self._spec[0].shape[1:]), tf.float32)
-        function = tf.function(passes, input_signature=[spec])
-        return _compat.omit_retracing_warning(function).get_concrete_function()
+        return _traced(passes, [spec])
 
     def row_function(self, n_passes, seed):
         """Compiled passes over one row (padded to a block) that give the
@@ -643,6 +636,23 @@ _NARROW = 16
 _SMALL_MOMENTS = 2**16
 
 
+def _traced(passes, spec):
+    """``passes`` traced once for ``spec``, as a concrete function.
+
+    Every fitted network traces its own function by design; TF would warn
+    about "frequent retracing" of the shared code object. The concrete
+    function is called directly: a one-row call then skips matching its
+    arguments against the signature.
+
+    Without AutoGraph: every branch of the sampler is on Python values known
+    at trace time, and AutoGraph's conversion of its source cost about 0.6 s
+    the first time a process traced a sampler (several times the trace).
+    Keras traces its own train and predict steps without AutoGraph too.
+    """
+    function = tf.function(passes, input_signature=spec, autograph=False)
+    return _compat.omit_retracing_warning(function).get_concrete_function()
+
+
 def _pad_rows(X):
     pad = (-len(X)) % _BLOCK
     if not pad:
@@ -682,8 +692,15 @@ _LOCK = threading.Lock()
 
 
 def zero_rates(model):
-    """Which dropout layers of ``model`` have a rate of 0."""
-    return tuple(float(layer.rate) == 0.0 for layer in dropout_layers(model))
+    """Which dropout layers of ``model`` have a rate of 0.
+
+    A learnt rate, a sigmoid, never is: it is not read here (reading its
+    variable costs tens of microseconds; ``MCSampler.run`` reads it once).
+    """
+    return tuple(
+        not isinstance(layer, ConcreteDropout) and float(layer.rate) == 0.0
+        for layer in dropout_layers(model)
+    )
 
 
 def get_sampler(model, n_classes):

@@ -287,12 +287,16 @@ class MCDropoutMixin:
                     "but the network has none: wrap its Dense layers in "
                     "sk_mcdropout.ConcreteDropout, or give a float p."
                 )
-        elif self.p is not None:
-            _keras.set_dropout_rate(model, self.p)
+        self._set_rate(model)
         # Concrete dropout's regulariser weights scale with the training rows.
         nll = getattr(self, "noise", None) != "homoscedastic"
         _keras.set_concrete_regularizers(model, self.X_shape_[0], nll=nll)
         return model
+
+    def _set_rate(self, model):
+        """Set the rate of the network's Dropout layers to a float ``p``."""
+        if self.p is not None and not isinstance(self.p, str):
+            _keras.set_dropout_rate(model, self.p)
 
     # ------------------------------------------------------------------
     # Stopping rules (MLPClassifier's)

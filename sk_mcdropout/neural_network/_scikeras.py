@@ -252,8 +252,10 @@ class ScikerasAdapter:
 
             model = _keras.lease_network(key, self, seed, build_compiled)
             # The rate is not part of the key: a kept network of another
-            # rate serves this fit with its rate variables set.
-            return self._prepare_network(model)
+            # rate serves this fit with its rate variables set (the rest of
+            # _prepare_network was done when it was built).
+            self._set_rate(model)
+            return model
         with _keras.seeded(seed) if seed is not None else contextlib.nullcontext():
             model = super()._build_keras_model()
         return self._prepare_network(model)

@@ -45,3 +45,22 @@ def test_a_network_with_it_saves_and_loads(tmp_path):
     assert isinstance(layer, RateDropout) and layer.rate == 0.4
     x = np.ones((4, 3), np.float32)
     np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model(x)))
+
+
+def test_the_rate_is_a_hyperparameter_not_a_weight():
+    # As a Dropout's: weights saved, loaded or set never carry a rate that
+    # the float the layer reports (and the sampler reads) would not show.
+    inputs = keras.Input((3,))
+    drop = RateDropout(0.25, seed=0, name="drop")
+    outputs = keras.layers.Dense(1)(drop(inputs))
+    model = keras.Model(inputs, outputs)
+    plain = keras.layers.Dropout(0.25, seed=0)
+    assert len(drop.weights) == len(plain.weights)
+    assert model.count_params() == 3 + 1
+    weights = model.get_weights()
+    drop.rate = 0.5
+    model.set_weights(weights)
+    assert drop.rate == 0.5
+    x = np.ones((4000, 3), np.float32)
+    dropped = (np.asarray(drop(x, training=True)) == 0).mean()
+    assert abs(dropped - 0.5) < 0.01
