@@ -87,8 +87,12 @@ def _fitted(estimator_name):
             cv=2,
         )
         return reject.fit(X, y)
-    reject = sk_mcdropout.RejectOptionRegressor(BayesianRidge(), coverage=0.9, cv=2)
-    return reject.fit(Xr, yr)
+    if estimator_name == "RejectOptionRegressor":
+        reject = sk_mcdropout.RejectOptionRegressor(BayesianRidge(), coverage=0.9, cv=2)
+        return reject.fit(Xr, yr)
+    if estimator_name == "PredictiveStd":
+        return sk_mcdropout.PredictiveStd(BayesianRidge().fit(Xr, yr)).fit()
+    raise ValueError(f"No fitted fixture for {estimator_name}: add one here.")
 
 
 ESTIMATORS = [
