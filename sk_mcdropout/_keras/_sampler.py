@@ -250,10 +250,8 @@ class _Expander:
                 y = self._per_pass(y, bits_out)
         if cols != units:
             y = y[:, :units]
-        if tf.is_tensor(scale):
+        if tf.is_tensor(scale):  # else 1.0: both masks are of rate 0
             y = y * tf.cast(scale, y.dtype)
-        elif scale != 1.0:
-            y = y * scale
         if layer.use_bias:
             if mask_out is None:
                 y = y + layer.bias
@@ -270,7 +268,8 @@ def keep_masks(shape, seed, index, rate, dtype=tf.float32):
 
     Pass k of the layer keeps the units whose ``stateless_uniform`` draw,
     seeded by (seed, index), is at least the rate. Returns the masks scaled
-    by 1/(1-rate) (how Keras' Dropout scales), the 0/1 masks and the scale.
+    by 1/(1-rate) (how Keras' Dropout scales), the 0/1 masks and the scale
+    (a float64 tensor; the float 1.0 for a rate of 0).
     """
     seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(index, tf.int64)])
     uniform = tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
